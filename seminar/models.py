@@ -1,0 +1,179 @@
+"""The live session: who is in it, where the walk is, and what the class wrote."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from guide.models import Guide, Question
+
+ANSWER_MAX_LENGTH = 2000
+NAME_MAX_LENGTH = 40
+
+
+class Session(models.Model):
+    class BoardOrder(models.TextChoices):
+        NEWEST = "newest", "Newest first"
+        VOTES = "votes", "Most votes first"
+
+    # Unique for all time, not only among live sessions, so a summary's URL never changes owner.
+    code = models.CharField(max_length=6, unique=True)
+    guide = models.ForeignKey(Guide, on_delete=models.PROTECT, related_name="sessions")
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seminar_sessions"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    names_hidden = models.BooleanField(
+        default=True, help_text="Show answers on the board without students' names."
+    )
+    answer_first = models.BooleanField(
+        default=True,
+        help_text="Students see classmates' answers to a question only after posting their own.",
+    )
+    board_order = models.CharField(
+        max_length=10, choices=BoardOrder.choices, default=BoardOrder.NEWEST
+    )
+    current_step = models.PositiveIntegerField(default=0)
+    # Bumped by every change that is broadcast: a client that sees a gap re-syncs.
+    version = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.code} · {self.display_title}"
+
+    @property
+    def display_title(self):
+        return self.title or self.guide.title
+
+    @property
+    def is_live(self):
+        return self.ended_at is None
+
+    def get_absolute_url(self):
+        return reverse("seminar:room", args=[self.code])
+
+
+class Participant(models.Model):
+    """A student in one session, known by the browser that joined (no account)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="participants")
+    name = models.CharField(max_length=NAME_MAX_LENGTH + 6)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "session", Lower("name"), name="participant_unique_name_per_session"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Connection(models.Model):
+    """One open websocket of a participant; presence is "has a fresh connection".
+
+    Rows of a crashed process are not cleaned up by it: they simply go stale, because live
+    consumers refresh `last_seen` on a heartbeat.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="connections")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="connections"
+    )
+    channel_name = models.CharField(max_length=200, unique=True)
+    last_seen = models.DateTimeField()
+
+
+class StepLog(models.Model):
+    """When each agenda step was on screen, for the summary's timeline."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="step_log")
+    index = models.PositiveIntegerField()
+    key = models.CharField(max_length=40)
+    title = models.CharField(max_length=300)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+
+class QuestionState(models.Model):
+    """Whether a discussion question is open for answers in a session."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="question_states")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    is_open = models.BooleanField(default=False)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "question"], name="question_state_unique"),
+        ]
+
+    @property
+    def was_closed(self):
+        """Closed after being open: answer-first no longer hides its answers."""
+        return not self.is_open and self.closed_at is not None
+
+
+class Answer(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField(max_length=ANSWER_MAX_LENGTH)
+    # Sent by the answer form; a retried post with the same token is the same answer.
+    client_token = models.UUIDField(default=uuid.uuid4)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "question"], name="answer_one_per_participant_question"
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "client_token"], name="answer_unique_client_token"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class Vote(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="votes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "participant"], name="vote_one_per_answer"),
+        ]
+
+
+class StepNote(models.Model):
+    """The facilitator's notes on one agenda step, shown in the summary."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="notes")
+    step_key = models.CharField(max_length=40)
+    text = models.TextField(blank=True, max_length=20000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "step_key"], name="step_note_unique"),
+        ]
