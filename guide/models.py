@@ -5,14 +5,37 @@ new version, so a running or past session never sees its guide change under it.
 """
 
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 
 class GuideQuerySet(models.QuerySet):
     def latest_versions(self):
         """One row per slug: the newest version of each guide."""
-        newer = Guide.objects.filter(slug=models.OuterRef("slug"), version__gt=models.OuterRef("version"))
+        newer = Guide.objects.filter(
+            slug=models.OuterRef("slug"), version__gt=models.OuterRef("version")
+        )
         return self.exclude(models.Exists(newer))
+
+    def with_counts(self):
+        """Annotate theme_count, quote_count, reference_count and question_count."""
+        counts = {
+            f"{name}_count": Coalesce(
+                models.Subquery(
+                    model.objects.filter(guide=models.OuterRef("pk"))
+                    .order_by()
+                    .values("guide")
+                    .annotate(n=models.Count("pk"))
+                    .values("n"),
+                    output_field=models.IntegerField(),
+                ),
+                0,
+            )
+            for name, model in [
+                ("theme", Theme), ("quote", Quote), ("reference", Reference), ("question", Question)
+            ]
+        }
+        return self.annotate(**counts)
 
 
 class Guide(models.Model):
