@@ -1,3 +1,9 @@
 from django.urls import path
 
-websocket_urlpatterns: list = []
+from seminar.consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/s/<str:code>/", LiveConsumer.as_asgi(), {"role": "participant"}),
+    path("ws/s/<str:code>/board/", LiveConsumer.as_asgi(), {"role": "board"}),
+    path("ws/facilitate/<str:code>/", LiveConsumer.as_asgi(), {"role": "facilitator"}),
+]

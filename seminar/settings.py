@@ -209,3 +209,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"seminar": {"level": os.environ.get("SEMINAR_LOG_LEVEL", "INFO")}},
 }
+
+# Behind a reverse proxy, the header that carries the client's address (e.g. X-Forwarded-For);
+# unset, REMOTE_ADDR is used, which is right when Daphne faces the clients directly.
+TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")

@@ -32,3 +32,64 @@ def guide(db):
     for n in range(1, 4):
         Question.objects.create(guide=guide, number=n, text=f"Discussion question {n}?")
     return guide
+
+
+@pytest.fixture
+def broadcasts(monkeypatch, transactional_db):
+    """Capture what the live layer sends (to which group, which HTML).
+
+    Transactional, so broadcasts run on commit exactly as in production."""
+    from seminar import live
+    from tests.helpers import Broadcasts
+
+    sent = Broadcasts()
+    monkeypatch.setattr(live, "send", lambda messages: sent.extend(messages))
+    return sent
+
+
+@pytest.fixture
+def session(facilitator, guide):
+    from seminar import services
+
+    return services.session_start(facilitator=facilitator, guide=guide, title="Tuesday seminar")
+
+
+@pytest.fixture
+def participant(session):
+    from seminar import services
+
+    return services.participant_join(session=session, name="Ana")
+
+
+@pytest.fixture
+def student_client(client, participant):
+    """A browser that joined as `participant`."""
+    from seminar import identity
+
+    django_session = client.session
+    identity.remember(django_session, participant)
+    django_session.save()
+    return client
+
+
+@pytest.fixture
+def facilitator_client(client, facilitator):
+    client.force_login(facilitator)
+    return client
+
+
+@pytest.fixture
+def open_question(session, facilitator):
+    from seminar import services
+
+    return services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+
+
+@pytest.fixture
+def answer(participant, open_question):
+    from seminar import services
+
+    answer, _ = services.answer_post(
+        participant=participant, number=1, text="Pair on the prompts.", client_token=None
+    )
+    return answer

@@ -1,6 +1,19 @@
-# Work in progress: views not built yet answer 404.
+"""The projector board. Public to anyone with the code: it shows only what the room may see."""
+
 from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from seminar import selectors, snapshots
+from seminar.views.console import join_url, qr_svg
 
 
-def board(request, *args, **kwargs):
-    raise Http404
+@require_GET
+def board(request, code):
+    session = selectors.session_by_code(code)
+    if session is None:
+        raise Http404("No session has this code.")
+    ctx = snapshots.board_context(session)
+    url = join_url(request, session)
+    ctx.update(join_url=url, qr=qr_svg(url))
+    return render(request, "seminar/board.html", ctx)

@@ -1,42 +1,216 @@
-# Work in progress: views not built yet answer 404.
-from django.http import Http404
+"""The facilitator's side: their sessions, starting one, and the live console.
+
+Every view here is for the session's own facilitator: others get a 404 (we do not even say the
+session exists). The services check again, so a consumer or script cannot skip the rule.
+"""
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from guide.models import Guide
+from seminar import live, selectors, services, snapshots
+from seminar.errors import SessionError
+from seminar.forms import SessionStartForm
+from seminar.models import Session
 
 
-def session_list(request, *args, **kwargs):
-    raise Http404
+def join_url(request, session: Session) -> str:
+    """The absolute /j/<CODE> link; SITE_URL wins behind a proxy that rewrites the host."""
+    path = reverse("seminar:join_link", args=[session.code])
+    return settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
 
 
-def session_new(request, *args, **kwargs):
-    raise Http404
+def qr_svg(url: str) -> str:
+    """A QR code of `url` as an SVG data URI (no script, nothing fetched)."""
+    return segno.make(url, error="m").svg_data_uri(scale=10, border=2)
 
 
-def console(request, *args, **kwargs):
-    raise Http404
+def _own_session(request, code) -> Session:
+    session = selectors.session_by_code(code)
+    if session is None or session.facilitator_id != request.user.pk:
+        raise Http404("No session of yours has this code.")
+    return session
 
 
-def step_go(request, *args, **kwargs):
-    raise Http404
+def _done(request, session, *, fragments=()):
+    """After an action: htmx gets the fragments (the socket brings the rest), a form a redirect."""
+    if request.htmx:
+        return HttpResponse("".join(fragments))
+    return redirect("seminar:console", code=session.code)
 
 
-def question_open(request, *args, **kwargs):
-    raise Http404
+def _refused(request, session, error: SessionError):
+    if request.htmx:
+        html = render_to_string("seminar/console.html#flash", {"error": error.message}, request=request)
+        return HttpResponse(html, status=error.status)
+    messages.error(request, error.message)
+    return redirect("seminar:console", code=session.code)
 
 
-def question_close(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def session_list(request):
+    sessions = (
+        Session.objects.filter(facilitator=request.user)
+        .select_related("guide")
+        .annotate(
+            participant_count=Count("participants", distinct=True),
+            answer_count=Count("answers", filter=Q(answers__hidden=False), distinct=True),
+        )
+        .order_by(Q(ended_at__isnull=True).desc(), "-created_at")
+    )
+    return render(request, "seminar/session_list.html", {
+        "live": [s for s in sessions if s.is_live],
+        "ended": [s for s in sessions if not s.is_live],
+        "form": SessionStartForm(),
+        "has_guides": Guide.objects.exists(),
+    })
 
 
-def answer_hide(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_new(request):
+    initial = {}
+    if guide_id := request.GET.get("guide"):
+        initial["guide"] = Guide.objects.filter(pk=guide_id).first() if guide_id.isdigit() else None
+    form = SessionStartForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_start(facilitator=request.user, **form.cleaned_data)
+        except SessionError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("seminar:console", code=session.code)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "seminar/session_new.html", {"form": form}, status=status)
 
 
-def answer_pin(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def console(request, code):
+    session = _own_session(request, code)
+    ctx = snapshots.console_context(session)
+    url = join_url(request, session)
+    ctx.update(join_url=url, qr=qr_svg(url), notes={n.step_key: n.text for n in session.notes.all()})
+    return render(request, "seminar/console.html", ctx)
 
 
-def session_settings(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_POST
+def step_go(request, code):
+    session = _own_session(request, code)
+    to = request.POST.get("to", "")
+    try:
+        if to == "next":
+            session = services.step_next(session=session, by=request.user)
+        elif to == "previous":
+            session = services.step_previous(session=session, by=request.user)
+        elif to.isdigit():
+            session = services.step_go(session=session, by=request.user, to=int(to))
+        else:
+            raise SessionError("Choose a step.", code="invalid_step")
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session, fragments=[
+        render_to_string("seminar/console.html#agenda", live.stage_context(session), request=request)
+    ])
 
 
-def session_end(request, *args, **kwargs):
-    raise Http404
+def _question_action(request, code, number, is_open):
+    session = _own_session(request, code)
+    try:
+        state = services.question_set_open(session=session, by=request.user, number=number, is_open=is_open)
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session, fragments=[
+        render_to_string("seminar/console.html#question-controls", {"session": session, "state": state}, request=request)
+    ])
+
+
+@login_required
+@require_POST
+def question_open(request, code, number):
+    return _question_action(request, code, number, True)
+
+
+@login_required
+@require_POST
+def question_close(request, code, number):
+    return _question_action(request, code, number, False)
+
+
+def _flag(request) -> bool:
+    return request.POST.get("value", "1") not in {"0", "false", "off", ""}
+
+
+@login_required
+@require_POST
+def answer_hide(request, code, pk):
+    session = _own_session(request, code)
+    try:
+        services.answer_set_hidden(session=session, by=request.user, answer_id=pk, hidden=_flag(request))
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _answer_done(request, session, pk)
+
+
+@login_required
+@require_POST
+def answer_pin(request, code, pk):
+    session = _own_session(request, code)
+    try:
+        services.answer_set_pinned(session=session, by=request.user, answer_id=pk, pinned=_flag(request))
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _answer_done(request, session, pk)
+
+
+def _answer_done(request, session, pk):
+    answer = selectors.answer_with_votes(pk)
+    html = render_to_string(
+        "seminar/fragments.html#answer-item", live.answer_context(answer, "facilitator", session),
+        request=request,
+    )
+    return _done(request, session, fragments=[html])
+
+
+@login_required
+@require_POST
+def session_settings(request, code):
+    session = _own_session(request, code)
+    order = request.POST.get("board_order")
+    names = request.POST.get("names_hidden")
+    try:
+        session = services.session_update_settings(
+            session=session, by=request.user, board_order=order or None,
+            names_hidden=None if names is None else names == "1",
+        )
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session, fragments=[
+        render_to_string("seminar/console.html#settings", {"session": session}, request=request)
+    ])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_end(request, code):
+    """End the session. Without a confirmed POST, ask first (works without JavaScript)."""
+    session = _own_session(request, code)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        services.session_end(session=session, by=request.user)
+        messages.success(request, "The session has ended. Nobody can join or post any more.")
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("seminar:console", args=[session.code])
+            return response
+        return redirect("seminar:console", code=session.code)
+    return render(request, "seminar/session_end.html", {"session": session})

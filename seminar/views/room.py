@@ -1,26 +1,174 @@
-# Work in progress: views not built yet answer 404.
-from django.http import Http404
+"""The student's room: the current step, the open questions, their answer, classmates' answers.
+
+Every form works as a plain POST (redirect back to the room) and, with htmx, as a partial swap
+with the error shown inline and the student's text kept in the box.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from seminar import identity, ratelimit, selectors, services, snapshots
+from seminar.errors import SessionError
+from seminar.forms import AnswerForm
 
 
-def room(request, *args, **kwargs):
-    raise Http404
+def _room(request, code):
+    """(session, participant) for this browser, or a redirect to the join form."""
+    session = selectors.session_by_code(code)
+    if session is None:
+        raise Http404("No session has this code.")
+    participant = identity.participant_for(request.session, session)
+    return session, participant
 
 
-def room_state(request, *args, **kwargs):
-    raise Http404
+def _render_room(request, session, participant, *, status=200, form_errors=None):
+    ctx = snapshots.room_context(session, participant)
+    ctx["form_errors"] = form_errors or {}
+    ctx["new_token"] = uuid.uuid4
+    return render(request, "seminar/room.html", ctx, status=status)
 
 
-def answer_post(request, *args, **kwargs):
-    raise Http404
+@require_GET
+def room(request, code):
+    session, participant = _room(request, code)
+    if participant is None:
+        return redirect("seminar:join_link", code=session.code)
+    return _render_room(request, session, participant)
 
 
-def answer_edit(request, *args, **kwargs):
-    raise Http404
+@require_GET
+def room_state(request, code):
+    """The snapshot a socket gets, over plain HTTP: what this student's screen should show."""
+    session, participant = _room(request, code)
+    if participant is None:
+        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+    html, _ = snapshots.for_participant(session, participant)
+    return HttpResponse(html)
 
 
-def answer_delete(request, *args, **kwargs):
-    raise Http404
+def _mine_response(request, session, participant, question_number, *, error=None, text="", token=None, status=200, answer=None):
+    """The "your answer" box for one question (the form, or the posted answer)."""
+    ctx = snapshots.room_context(session, participant)
+    q = next((q for q in ctx["questions"] if q["state"].question.number == question_number), None)
+    if q is None:
+        raise Http404("No such question.")
+    ctx.update(q)
+    ctx.update(error=error, draft=text, token=token or uuid.uuid4(), editing=error is not None and q["mine"] is not None)
+    html = render_to_string("seminar/room.html#mine", ctx, request=request)
+    if error is None:
+        # The answers this student may now read come along (answer-first lifted).
+        html += render_to_string("seminar/room.html#answers", {**ctx, "oob": True}, request=request)
+        html += render_to_string("seminar/fragments.html#question-state", {**ctx, "oob": True}, request=request)
+    return HttpResponse(html, status=status)
 
 
-def answer_vote(request, *args, **kwargs):
-    raise Http404
+def _fail(request, session, participant, number, error, text, token):
+    if request.htmx:
+        return _mine_response(
+            request, session, participant, number, error=error.message, text=text, token=token,
+            status=error.status,
+        )
+    return _render_room(
+        request, session, participant, status=error.status,
+        form_errors={number: {"error": error.message, "draft": text, "token": token}},
+    )
+
+
+def _limit_posts(participant):
+    ratelimit.check(
+        "post", str(participant.pk), limit=settings.SEMINAR_POST_RATE,
+        message="You are posting very fast. Please wait a moment and try again.",
+    )
+
+
+@require_POST
+def answer_post(request, code, number):
+    session, participant = _room(request, code)
+    if participant is None:
+        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+    form = AnswerForm(request.POST)
+    form.is_valid()
+    text = form.cleaned_data.get("text", "") or ""
+    token = form.cleaned_data.get("client_token") or uuid.uuid4()
+    try:
+        _limit_posts(participant)
+        services.answer_post(participant=participant, number=number, text=text, client_token=token)
+    except SessionError as error:
+        return _fail(request, session, participant, number, error, text, token)
+    if request.htmx:
+        session.refresh_from_db()
+        return _mine_response(request, session, participant, number)
+    return redirect(f"{session.get_absolute_url()}#q-{number}")
+
+
+def _own_answer_number(session, participant, pk):
+    answer = participant.answers.select_related("question").filter(pk=pk).first()
+    return answer.question.number if answer else None
+
+
+@require_POST
+def answer_edit(request, code, pk):
+    session, participant = _room(request, code)
+    if participant is None:
+        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+    form = AnswerForm(request.POST)
+    form.is_valid()
+    text = form.cleaned_data.get("text", "") or ""
+    number = _own_answer_number(session, participant, pk)
+    try:
+        _limit_posts(participant)
+        services.answer_edit(participant=participant, answer_id=pk, text=text)
+    except SessionError as error:
+        if number is None:
+            return HttpResponse(error.message, status=error.status, content_type="text/plain")
+        return _fail(request, session, participant, number, error, text, None)
+    if request.htmx:
+        return _mine_response(request, session, participant, number)
+    return redirect(f"{session.get_absolute_url()}#q-{number}")
+
+
+@require_POST
+def answer_delete(request, code, pk):
+    session, participant = _room(request, code)
+    if participant is None:
+        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+    try:
+        question = services.answer_delete(participant=participant, answer_id=pk)
+    except SessionError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    if request.htmx:
+        return _mine_response(request, session, participant, question.number)
+    return redirect(f"{session.get_absolute_url()}#q-{question.number}")
+
+
+@require_POST
+def answer_vote(request, code, pk):
+    session, participant = _room(request, code)
+    if participant is None:
+        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+    try:
+        ratelimit.check(
+            "vote", str(participant.pk), limit=settings.SEMINAR_POST_RATE * 4,
+            message="You are voting very fast. Please wait a moment.",
+        )
+        voted = services.vote_toggle(participant=participant, answer_id=pk)
+    except SessionError as error:
+        answer = selectors.answer_with_votes(pk) if request.htmx else None
+        if answer is None or answer.session_id != session.pk or answer.hidden:
+            return HttpResponse(error.message, status=error.status, content_type="text/plain")
+        ctx = {"answer": answer, "session": session, "voted": pk in selectors.voted_answer_ids(participant), "error": error.message}
+        return HttpResponse(
+            render_to_string("seminar/fragments.html#vote-button", ctx, request=request), status=error.status
+        )
+    if request.htmx:
+        answer = selectors.answer_with_votes(pk)
+        ctx = {"answer": answer, "session": session, "voted": voted}
+        html = render_to_string("seminar/fragments.html#vote-button", ctx, request=request)
+        html += render_to_string("seminar/fragments.html#votes", {**ctx, "oob": True}, request=request)
+        return HttpResponse(html)
+    return redirect(session.get_absolute_url())

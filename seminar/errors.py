@@ -1,0 +1,21 @@
+class SessionError(Exception):
+    """A rule of the seminar refused an action. `code` is for programs, the message for people.
+
+    Views answer with the message inline and a 4xx status (see `status`); nothing was written.
+    """
+
+    status_by_code = {
+        "forbidden": 403,
+        "not_found": 404,
+        "rate_limited": 429,
+        "duplicate": 409,
+    }
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    @property
+    def status(self) -> int:
+        return self.status_by_code.get(self.code, 400)

@@ -1,0 +1,322 @@
+"""Live broadcasts: render each fragment once per audience, send the HTML to its group.
+
+Services schedule these with `transaction.on_commit`, so a broadcast only ever describes
+committed state: each function reloads what it shows from the database. Every frame of a
+change starts with `<!--v:N-->`, the session's version after that change; a client that sees
+a gap asks for a snapshot (see static/seminar/live.js).
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+from seminar import groups, selectors
+from seminar.models import Answer, Session
+
+log = logging.getLogger(__name__)
+
+
+def render_fragment(template_name: str, context: dict) -> str:
+    """The one place live HTML is rendered (tests count calls to prove render-once)."""
+    return render_to_string(template_name, context)
+
+
+def version_mark(version: int) -> str:
+    return f"<!--v:{version}-->"
+
+
+def send(messages: list[tuple[str, dict]]) -> None:
+    """Send (group, event) pairs. A full or unreachable channel layer is logged, never raised:
+    the change is already committed, and clients re-sync from the snapshot."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all():
+        for group, event in messages:
+            try:
+                await layer.group_send(group, event)
+            except Exception:
+                log.exception("Broadcast to %s failed; clients will re-sync", group)
+
+    async_to_sync(send_all)()
+
+
+def fragment(group: str, html: str) -> tuple[str, dict]:
+    return group, {"type": "fragment", "html": html}
+
+
+# ---------------------------------------------------------------------------------------------
+# Contexts
+
+
+def _session(session_id: int) -> Session:
+    return Session.objects.select_related("guide", "facilitator").get(pk=session_id)
+
+
+def stage_context(session: Session) -> dict:
+    step = selectors.current_step(session)
+    ctx = {"session": session, "guide": session.guide, "step": step, "steps": selectors.agenda(session)}
+    if step.kind == "question":
+        ctx["state"] = selectors.question_state(session, step.obj)
+    # The facilitator's notes box on the console follows the step (never sent to students).
+    ctx["note_text"] = session.notes.filter(step_key=step.key).values_list("text", flat=True).first() or ""
+    return ctx
+
+
+def answer_context(answer: Answer, audience: str, session: Session, **extra) -> dict:
+    return {
+        "answer": answer,
+        "audience": audience,
+        "session": session,
+        "show_names": audience == "facilitator" or not session.names_hidden,
+        **extra,
+    }
+
+
+def board_answers(session: Session, question) -> list[Answer]:
+    return list(selectors.answers_with_votes(session, question=question))
+
+
+# ---------------------------------------------------------------------------------------------
+# Broadcasts, one per kind of change
+
+
+def step_changed(session_id: int) -> None:
+    session = _session(session_id)
+    ctx = stage_context(session)
+    board_ctx = {**ctx}
+    if ctx["step"].kind == "question":
+        board_ctx["answers"] = board_answers(session, ctx["step"].obj)
+    mark = version_mark(session.version)
+    send([
+        fragment(groups.students(session.pk), mark + render_fragment("seminar/room.html#stage", ctx)),
+        fragment(groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", board_ctx)),
+        fragment(
+            groups.facilitator(session.pk),
+            mark + render_fragment("seminar/console.html#agenda", ctx),
+        ),
+    ])
+
+
+def question_changed(session_id: int, question_id: int) -> None:
+    """A question opened or closed. Closing reveals its answers to every student."""
+    session = _session(session_id)
+    state = next(s for s in selectors.question_states(session) if s.question_id == question_id)
+    mark = version_mark(session.version)
+    state_html = render_fragment("seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True})
+    messages = [
+        fragment(groups.students(session.pk), mark + state_html),
+        fragment(
+            groups.facilitator(session.pk),
+            mark + render_fragment(
+                "seminar/console.html#question-controls", {"session": session, "state": state}
+            ),
+        ),
+    ]
+    focus = selectors.focus_question(session)
+    if focus is not None and focus.pk == question_id:
+        ctx = stage_context(session)
+        ctx["answers"] = board_answers(session, focus)
+        messages.append(fragment(groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", ctx)))
+    else:
+        messages.append(fragment(groups.board(session.pk), mark))
+    if state.was_closed and session.answer_first:
+        answers = list(selectors.answers_with_votes(session, question=state.question))
+        html = mark + render_fragment(
+            "seminar/room.html#answers",
+            {"session": session, "state": state, "answers": answers, "may_read": True, "audience": "student",
+             "show_names": not session.names_hidden},
+        )
+        messages.append((
+            groups.students(session.pk),
+            {"type": "reveal", "group": groups.readers(session.pk, question_id), "html": html},
+        ))
+    send(messages)
+
+
+def _question_counts(session: Session, question_id: int, mark: str) -> list[tuple[str, dict]]:
+    state = next(s for s in selectors.question_states(session) if s.question_id == question_id)
+    state.answered_count = selectors.answered_count(session, state.question)
+    html = mark + render_fragment(
+        "seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True}
+    )
+    return [fragment(groups.students(session.pk), html), fragment(groups.board(session.pk), html)]
+
+
+def _facilitator_question(session: Session, question_id: int, mark: str) -> tuple[str, dict]:
+    from guide.models import Question
+
+    question = Question.objects.get(pk=question_id)
+    participants = selectors.participants_with_presence(session)
+    missing = selectors.missing_by_question(session, participants)
+    html = mark + render_fragment(
+        "seminar/console.html#missing",
+        {"session": session, "question": question, "missing": missing.get(question_id, []), "oob": True},
+    )
+    return fragment(groups.facilitator(session.pk), html)
+
+
+def _append(html: str, list_id: str) -> str:
+    return format_html('<div hx-swap-oob="beforeend:#{}">{}</div>', list_id, html)
+
+
+def answer_added(session_id: int, answer_id: int, *, reveal_to_author: bool = True) -> None:
+    """A new (or unhidden) answer: into every list allowed to show it."""
+    session = _session(session_id)
+    answer = selectors.answer_with_votes(answer_id)
+    mark = version_mark(session.version)
+    qid = answer.question_id
+    public_html = render_fragment("seminar/fragments.html#answer-item", answer_context(answer, "student", session))
+    board_html = render_fragment("seminar/fragments.html#answer-item", answer_context(answer, "board", session))
+    fac_html = render_fragment(
+        "seminar/fragments.html#answer-item", answer_context(answer, "facilitator", session)
+    )
+    messages = [
+        fragment(groups.readers(session.pk, qid), mark + _append(public_html, f"answers-{answer.question.number}")),
+        fragment(groups.board(session.pk), mark + _append(board_html, f"answers-{answer.question.number}")),
+        fragment(
+            groups.facilitator(session.pk),
+            mark + _append(fac_html, f"answers-{answer.question.number}"),
+        ),
+        _facilitator_question(session, qid, mark),
+        *_question_counts(session, qid, mark),
+    ]
+    if reveal_to_author:
+        state = selectors.question_state(session, answer.question)
+        html = mark + render_fragment(
+            "seminar/room.html#answers",
+            {
+                "session": session,
+                "state": state,
+                "answers": list(selectors.answers_with_votes(session, question=answer.question)),
+                "may_read": True,
+                "audience": "student",
+                "show_names": not session.names_hidden,
+                "my_answer_ids": {answer.pk},
+            },
+        )
+        messages.append((
+            groups.participant(session.pk, answer.participant_id),
+            {"type": "reveal", "group": groups.readers(session.pk, qid), "html": html},
+        ))
+    send(messages)
+
+
+def answer_changed(session_id: int, answer_id: int) -> None:
+    """Edited, pinned or unpinned: the body everywhere, the whole item for the facilitator."""
+    session = _session(session_id)
+    answer = selectors.answer_with_votes(answer_id)
+    mark = version_mark(session.version)
+    messages = [
+        fragment(
+            groups.facilitator(session.pk),
+            mark + render_fragment(
+                "seminar/fragments.html#answer-item",
+                answer_context(answer, "facilitator", session, oob=True),
+            ),
+        ),
+    ]
+    if not answer.hidden:
+        body = render_fragment(
+            "seminar/fragments.html#answer-body", answer_context(answer, "student", session, oob=True)
+        )
+        messages += [
+            fragment(groups.readers(session.pk, answer.question_id), mark + body),
+            fragment(groups.board(session.pk), mark + body),
+        ]
+    else:
+        messages.append(fragment(groups.board(session.pk), mark))
+    messages.append(fragment(groups.students(session.pk), mark))
+    send(messages)
+
+
+def answer_removed(session_id: int, answer_id: int, question_id: int) -> None:
+    """Deleted by its author, or hidden by the facilitator: gone from every public screen."""
+    session = _session(session_id)
+    mark = version_mark(session.version)
+    gone = format_html('<li id="answer-{}" hx-swap-oob="delete"></li>', answer_id)
+    messages = [
+        fragment(groups.readers(session.pk, question_id), mark + gone),
+        fragment(groups.board(session.pk), mark + gone),
+        _facilitator_question(session, question_id, mark),
+        *_question_counts(session, question_id, mark),
+    ]
+    if Answer.objects.filter(pk=answer_id).exists():  # hidden, not deleted
+        answer = selectors.answer_with_votes(answer_id)
+        messages.append(fragment(
+            groups.facilitator(session.pk),
+            mark + render_fragment(
+                "seminar/fragments.html#answer-item",
+                answer_context(answer, "facilitator", session, oob=True),
+            ),
+        ))
+    else:
+        messages.append(fragment(groups.facilitator(session.pk), mark + gone))
+    send(messages)
+
+
+def votes_changed(session_id: int, answer_id: int, voter_id: int, voted: bool) -> None:
+    session = _session(session_id)
+    answer = selectors.answer_with_votes(answer_id)
+    mark = version_mark(session.version)
+    count = render_fragment("seminar/fragments.html#votes", {"answer": answer, "oob": True})
+    button = render_fragment(
+        "seminar/fragments.html#vote-button",
+        {"answer": answer, "session": session, "voted": voted, "oob": True},
+    )
+    send([
+        fragment(groups.readers(session.pk, answer.question_id), mark + count),
+        fragment(groups.board(session.pk), mark + count),
+        fragment(groups.facilitator(session.pk), mark + count),
+        fragment(groups.students(session.pk), mark),
+        fragment(groups.participant(session.pk, voter_id), mark + button),
+    ])
+
+
+def presence_changed(session_id: int) -> None:
+    """Who is here. Not versioned: the count is refreshed by every snapshot anyway."""
+    session = _session(session_id)
+    participants = selectors.participants_with_presence(session)
+    online = sum(1 for p in participants if p.online)
+    count_html = render_fragment("seminar/fragments.html#presence", {"online": online, "oob": True})
+    people_html = render_fragment(
+        "seminar/console.html#people",
+        {"session": session, "participants": participants, "online": online, "oob": True},
+    )
+    send([
+        fragment(groups.board(session.pk), count_html),
+        fragment(groups.students(session.pk), count_html),
+        fragment(groups.facilitator(session.pk), people_html),
+    ])
+
+
+def board_changed(session_id: int) -> None:
+    """Board settings (order, names) changed: the board re-renders its stage."""
+    session = _session(session_id)
+    ctx = stage_context(session)
+    if ctx["step"].kind == "question":
+        ctx["answers"] = board_answers(session, ctx["step"].obj)
+    mark = version_mark(session.version)
+    send([
+        fragment(groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", ctx)),
+        fragment(groups.students(session.pk), mark),
+        fragment(
+            groups.facilitator(session.pk),
+            mark + render_fragment("seminar/console.html#settings", {"session": session, "oob": True}),
+        ),
+    ])
+
+
+def session_ended(session_id: int) -> None:
+    session = _session(session_id)
+    mark = version_mark(session.version)
+    html = mark + render_fragment("seminar/fragments.html#ended", {"session": session, "oob": True})
+    send([
+        (groups.students(session.pk), {"type": "ended", "html": html}),
+        (groups.board(session.pk), {"type": "ended", "html": html}),
+        (groups.facilitator(session.pk), {"type": "ended", "html": html}),
+    ])

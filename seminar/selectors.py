@@ -1,0 +1,132 @@
+"""Reads that pages, snapshots, broadcasts and exports share."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+from guide.models import Question
+from seminar.agenda import Step, build_agenda
+from seminar.models import Answer, Connection, Participant, QuestionState, Session, Vote
+
+# A connection whose heartbeat is older than this belongs to a closed tab or a dead process.
+PRESENCE_TTL = timedelta(seconds=75)
+
+
+def session_by_code(code: str) -> Session | None:
+    return Session.objects.select_related("guide", "facilitator").filter(code=code).first()
+
+
+def agenda(session: Session) -> list[Step]:
+    """The agenda is fixed for a session (its guide version never changes), so cache it on it."""
+    if not hasattr(session, "_agenda"):
+        guide = session.guide
+        session._agenda = build_agenda(guide)
+    return session._agenda
+
+
+def current_step(session: Session) -> Step:
+    steps = agenda(session)
+    return steps[min(session.current_step, len(steps) - 1)]
+
+
+def focus_question(session: Session) -> Question | None:
+    step = current_step(session)
+    return step.obj if step.kind == "question" else None
+
+
+def question_states(session: Session) -> list[QuestionState]:
+    """Every discussion question of the session with its state, in order, with answer counts."""
+    return list(
+        QuestionState.objects.filter(session=session)
+        .select_related("question")
+        .annotate(
+            answer_count=Count("question__answers", filter=Q(
+                question__answers__session=session, question__answers__hidden=False
+            ))
+        )
+        .order_by("question__number")
+    )
+
+
+def question_state(session: Session, question: Question) -> QuestionState:
+    state = QuestionState.objects.select_related("question").get(session=session, question=question)
+    state.answer_count = Answer.objects.filter(
+        session=session, question=question, hidden=False
+    ).count()
+    return state
+
+
+def answers_with_votes(session: Session, *, question: Question | None = None, include_hidden=False):
+    answers = (
+        Answer.objects.filter(session=session)
+        .select_related("participant", "question")
+        .annotate(vote_count=Count("votes"))
+        .order_by("-pinned", "-created_at", "-pk")
+    )
+    if question is not None:
+        answers = answers.filter(question=question)
+    if not include_hidden:
+        answers = answers.filter(hidden=False)
+    return answers
+
+
+def answer_with_votes(answer_id: int) -> Answer | None:
+    return (
+        Answer.objects.select_related("participant", "question", "session")
+        .annotate(vote_count=Count("votes"))
+        .filter(pk=answer_id)
+        .first()
+    )
+
+
+def voted_answer_ids(participant: Participant) -> set[int]:
+    return set(Vote.objects.filter(participant=participant).values_list("answer_id", flat=True))
+
+
+def answered_question_ids(participant: Participant) -> set[int]:
+    return set(participant.answers.values_list("question_id", flat=True))
+
+
+def may_read_answers(session: Session, state: QuestionState, answered_ids: set[int]) -> bool:
+    """Answer-first: a student sees classmates' answers once they answered or the question closed."""
+    return not session.answer_first or state.question_id in answered_ids or state.was_closed
+
+
+def online_participants(session: Session) -> list[Participant]:
+    fresh = Connection.objects.filter(
+        participant=OuterRef("pk"), last_seen__gte=timezone.now() - PRESENCE_TTL
+    )
+    return list(session.participants.filter(Exists(fresh)))
+
+
+def participants_with_presence(session: Session) -> list[Participant]:
+    fresh = Connection.objects.filter(
+        participant=OuterRef("pk"), last_seen__gte=timezone.now() - PRESENCE_TTL
+    )
+    return list(
+        session.participants.annotate(online=Exists(fresh)).prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.only("participant_id", "question_id"))
+        )
+    )
+
+
+def missing_by_question(session: Session, participants: list[Participant]) -> dict[int, list]:
+    """For each question id: the participants who have not answered it yet."""
+    answered: dict[int, set[int]] = {}
+    for p in participants:
+        for a in p.answers.all():
+            answered.setdefault(a.question_id, set()).add(p.pk)
+    return {
+        q.pk: [p for p in participants if p.pk not in answered.get(q.pk, set())]
+        for q in session.guide.questions.all()
+    }
+
+
+def answered_count(session: Session, question: Question) -> int:
+    return (
+        Answer.objects.filter(session=session, question=question)
+        .values("participant_id")
+        .distinct()
+        .count()
+    )

@@ -1,0 +1,427 @@
+"""Every change to a session, one function each: check, write in a transaction, then broadcast.
+
+Views, consumers, management commands and tests call these; none repeats their rules.
+Broadcasts are scheduled with `transaction.on_commit`, so nothing is sent that is not saved.
+Each raises `SessionError` (with a `code`) and writes nothing when a rule refuses.
+"""
+
+import unicodedata
+import uuid
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from guide.models import Guide, Question
+from seminar import codes, live, selectors
+from seminar.errors import SessionError
+from seminar.models import (
+    ANSWER_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    Answer,
+    Connection,
+    Participant,
+    QuestionState,
+    Session,
+    StepLog,
+    Vote,
+)
+
+
+def _on_commit(func, *args, **kwargs):
+    # robust: a failed broadcast is logged, never turned into an error for a saved change.
+    transaction.on_commit(partial(func, *args, **kwargs), robust=True)
+
+
+def _bump_version(session: Session) -> None:
+    Session.objects.filter(pk=session.pk).update(version=F("version") + 1)
+    session.refresh_from_db(fields=["version"])
+
+
+def _check_facilitator(session: Session, by) -> None:
+    if by is None or not by.is_authenticated or by.pk != session.facilitator_id:
+        raise SessionError("Only this session's facilitator can do that.", code="forbidden")
+
+
+def _check_live(session: Session) -> None:
+    if not session.is_live:
+        raise SessionError("This session has ended.", code="session_ended")
+
+
+def _locked(session: Session) -> Session:
+    """Re-read the session under a row lock, so concurrent actions see each other's writes."""
+    return Session.objects.select_for_update().select_related("guide").get(pk=session.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+def session_start(
+    *, facilitator, guide: Guide, title: str = "", names_hidden: bool = True, answer_first: bool = True
+) -> Session:
+    """Create a live session on `guide` with a fresh join code, in the lobby."""
+    title = title.strip()
+    if len(title) > 200:
+        raise SessionError("A title can be at most 200 characters.", code="invalid_title")
+    for _ in range(20):
+        try:
+            with transaction.atomic():
+                session = Session.objects.create(
+                    code=codes.new_code(),
+                    guide=guide,
+                    facilitator=facilitator,
+                    title=title,
+                    names_hidden=names_hidden,
+                    answer_first=answer_first,
+                )
+                QuestionState.objects.bulk_create(
+                    QuestionState(session=session, question=q) for q in guide.questions.all()
+                )
+                first = selectors.agenda(session)[0]
+                StepLog.objects.create(
+                    session=session, index=0, key=first.key, title=first.label,
+                    started_at=timezone.now(),
+                )
+                return session
+        except IntegrityError:
+            continue  # the code was taken: draw another
+    raise SessionError("Could not find a free join code; try again.", code="no_code")
+
+
+def step_go(*, session: Session, by, to: int) -> Session:
+    """Move the walk to step `to` (0-based). Logs the time on the step left; broadcasts to all."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        steps = selectors.agenda(session)
+        if not 0 <= to < len(steps):
+            raise SessionError(f"There is no step {to + 1}.", code="invalid_step")
+        if to == session.current_step:
+            return session
+        now = timezone.now()
+        StepLog.objects.filter(session=session, ended_at__isnull=True).update(ended_at=now)
+        step = steps[to]
+        StepLog.objects.create(
+            session=session, index=to, key=step.key, title=step.label, started_at=now
+        )
+        session.current_step = to
+        session.save(update_fields=["current_step"])
+        _bump_version(session)
+        _on_commit(live.step_changed, session.pk)
+    return session
+
+
+def step_next(*, session: Session, by) -> Session:
+    return step_go(session=session, by=by, to=min(session.current_step + 1, len(selectors.agenda(session)) - 1))
+
+
+def step_previous(*, session: Session, by) -> Session:
+    return step_go(session=session, by=by, to=max(session.current_step - 1, 0))
+
+
+def session_update_settings(
+    *, session: Session, by, board_order: str | None = None, names_hidden: bool | None = None
+) -> Session:
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        if board_order is not None:
+            if board_order not in Session.BoardOrder.values:
+                raise SessionError("Unknown board order.", code="invalid_order")
+            session.board_order = board_order
+        if names_hidden is not None:
+            session.names_hidden = names_hidden
+        session.save(update_fields=["board_order", "names_hidden"])
+        _bump_version(session)
+        _on_commit(live.board_changed, session.pk)
+    return session
+
+
+def session_end(*, session: Session, by) -> Session:
+    """End the session: nobody can join or post any more; every screen is told."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        if not session.is_live:
+            return session
+        now = timezone.now()
+        session.ended_at = now
+        session.save(update_fields=["ended_at"])
+        StepLog.objects.filter(session=session, ended_at__isnull=True).update(ended_at=now)
+        QuestionState.objects.filter(session=session, is_open=True).update(is_open=False, closed_at=now)
+        _bump_version(session)
+        _on_commit(live.session_ended, session.pk)
+    return session
+
+
+# ---------------------------------------------------------------------------------------------
+# Participants
+
+
+def clean_name(name: str) -> str:
+    """A display name as shown: trimmed, inner whitespace folded, NFC. Raises on bad names."""
+    name = unicodedata.normalize("NFC", " ".join((name or "").split()))
+    if not name:
+        raise SessionError("Please type your name.", code="invalid_name")
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn"} for c in name):
+        raise SessionError("Your name has characters that cannot be shown.", code="invalid_name")
+    if len(name) > NAME_MAX_LENGTH:
+        raise SessionError(f"Your name can be at most {NAME_MAX_LENGTH} characters.", code="invalid_name")
+    return name
+
+
+def participant_join(*, session: Session, name: str) -> Participant:
+    """A new participant. A name already taken in the session gets a visible suffix: "Ana (2)"."""
+    name = clean_name(name)
+    _check_live(session)
+    existing = {n.lower() for n in session.participants.values_list("name", flat=True)}
+    candidate, n = name, 1
+    while candidate.lower() in existing:
+        n += 1
+        candidate = f"{name} ({n})"
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                participant = Participant.objects.create(session=session, name=candidate)
+            break
+        except IntegrityError:  # a classmate took the same name at the same moment
+            n += 1
+            candidate = f"{name} ({n})"
+    else:
+        raise SessionError("That name is taken; please choose another.", code="invalid_name")
+    _on_commit(live.presence_changed, session.pk)
+    return participant
+
+
+def connection_open(*, participant: Participant, channel_name: str) -> None:
+    Connection.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"participant": participant, "session_id": participant.session_id, "last_seen": timezone.now()},
+    )
+    _on_commit(live.presence_changed, participant.session_id)
+
+
+def connection_heartbeat(*, channel_name: str) -> None:
+    Connection.objects.filter(channel_name=channel_name).update(last_seen=timezone.now())
+
+
+def connection_close(*, channel_name: str) -> None:
+    connection = Connection.objects.filter(channel_name=channel_name).first()
+    if connection is None:
+        return
+    connection.delete()
+    _on_commit(live.presence_changed, connection.session_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions
+
+
+def _question(session: Session, number: int) -> Question:
+    question = Question.objects.filter(guide_id=session.guide_id, number=number).first()
+    if question is None:
+        raise SessionError(f"This session has no question {number}.", code="not_found")
+    return question
+
+
+def question_set_open(*, session: Session, by, number: int, is_open: bool) -> QuestionState:
+    """Open or close a discussion question (any number may be open at once)."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        question = _question(session, number)
+        state = QuestionState.objects.select_for_update().get(session=session, question=question)
+        if state.is_open == is_open:
+            return state
+        now = timezone.now()
+        state.is_open = is_open
+        if is_open:
+            state.opened_at = state.opened_at or now
+        else:
+            state.closed_at = now
+        state.save()
+        _bump_version(session)
+        _on_commit(live.question_changed, session.pk, question.pk)
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+
+
+def clean_answer_text(text: str) -> str:
+    """Answers keep what the student typed, but only trailing/leading space is dropped."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise SessionError("Your answer is empty. Write something first.", code="empty_answer")
+    if len(text) > ANSWER_MAX_LENGTH:
+        raise SessionError(
+            f"Your answer is {len(text):,} characters; the limit is {ANSWER_MAX_LENGTH:,}. "
+            "Please shorten it.",
+            code="answer_too_long",
+        )
+    if "\x00" in text:
+        raise SessionError("Your answer contains a character that cannot be saved.", code="invalid_text")
+    return text
+
+
+def _open_state(session: Session, question: Question) -> QuestionState:
+    state = QuestionState.objects.get(session=session, question=question)
+    if not state.is_open:
+        raise SessionError("This question is closed.", code="question_closed")
+    return state
+
+
+def answer_post(
+    *, participant: Participant, number: int, text: str, client_token: uuid.UUID | str | None
+) -> tuple[Answer, bool]:
+    """Post the participant's answer to question `number`. Returns (answer, created).
+
+    The same client token twice is the same answer (a retried post creates nothing new).
+    """
+    try:
+        token = uuid.UUID(str(client_token)) if client_token else uuid.uuid4()
+    except ValueError:
+        token = uuid.uuid4()
+    session = participant.session
+    retried = Answer.objects.filter(participant=participant, client_token=token).first()
+    if retried is not None:
+        return retried, False
+    text = clean_answer_text(text)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        question = _question(session, number)
+        _open_state(session, question)
+        if Answer.objects.filter(participant=participant, question=question).exists():
+            raise SessionError(
+                "You have already answered this question. Edit your answer instead.",
+                code="duplicate",
+            )
+        try:
+            with transaction.atomic():
+                answer = Answer.objects.create(
+                    session=session, question=question, participant=participant, text=text,
+                    client_token=token,
+                )
+        except IntegrityError:
+            # A concurrent retry of this very post won the race: it is the same answer.
+            retried = Answer.objects.filter(participant=participant, client_token=token).first()
+            if retried is not None:
+                return retried, False
+            raise SessionError(
+                "You have already answered this question. Edit your answer instead.",
+                code="duplicate",
+            ) from None
+        _bump_version(session)
+        _on_commit(live.answer_added, session.pk, answer.pk)
+    return answer, True
+
+
+def _own_answer(participant: Participant, answer_id: int) -> Answer:
+    answer = Answer.objects.select_related("question").filter(pk=answer_id, session_id=participant.session_id).first()
+    if answer is None:
+        raise SessionError("That answer does not exist.", code="not_found")
+    if answer.participant_id != participant.pk:
+        raise SessionError("You can only change your own answer.", code="forbidden")
+    return answer
+
+
+def answer_edit(*, participant: Participant, answer_id: int, text: str) -> Answer:
+    text = clean_answer_text(text)
+    with transaction.atomic():
+        session = _locked(participant.session)
+        _check_live(session)
+        answer = _own_answer(participant, answer_id)
+        _open_state(session, answer.question)
+        if answer.text == text:
+            return answer
+        answer.text = text
+        answer.edited_at = timezone.now()
+        answer.save(update_fields=["text", "edited_at"])
+        _bump_version(session)
+        _on_commit(live.answer_changed, session.pk, answer.pk)
+    return answer
+
+
+def answer_delete(*, participant: Participant, answer_id: int) -> Question:
+    with transaction.atomic():
+        session = _locked(participant.session)
+        _check_live(session)
+        answer = _own_answer(participant, answer_id)
+        _open_state(session, answer.question)
+        question = answer.question
+        answer.delete()
+        _bump_version(session)
+        _on_commit(live.answer_removed, session.pk, answer_id, question.pk)
+    return question
+
+
+def vote_toggle(*, participant: Participant, answer_id: int) -> bool:
+    """Upvote an answer, or take the vote back. Returns whether the participant now votes for it."""
+    with transaction.atomic():
+        session = _locked(participant.session)
+        _check_live(session)
+        answer = Answer.objects.filter(pk=answer_id, session=session, hidden=False).first()
+        if answer is None:
+            raise SessionError("That answer does not exist.", code="not_found")
+        if answer.participant_id == participant.pk:
+            raise SessionError("You cannot upvote your own answer.", code="own_answer")
+        state = QuestionState.objects.get(session=session, question_id=answer.question_id)
+        if not selectors.may_read_answers(session, state, selectors.answered_question_ids(participant)):
+            raise SessionError("Answer this question first to see and vote on answers.", code="forbidden")
+        deleted, _ = Vote.objects.filter(answer=answer, participant=participant).delete()
+        voted = not deleted
+        if voted:
+            try:
+                with transaction.atomic():
+                    Vote.objects.create(answer=answer, participant=participant)
+            except IntegrityError:  # a double click raced us: the vote is there
+                return True
+        _bump_version(session)
+        _on_commit(live.votes_changed, session.pk, answer.pk, participant.pk, voted)
+    return voted
+
+
+def _moderated_answer(session: Session, answer_id: int) -> Answer:
+    answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
+    if answer is None:
+        raise SessionError("That answer does not exist.", code="not_found")
+    return answer
+
+
+def answer_set_hidden(*, session: Session, by, answer_id: int, hidden: bool) -> Answer:
+    """Hide an answer from the board and every student (or bring it back)."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        answer = _moderated_answer(session, answer_id)
+        if answer.hidden == hidden:
+            return answer
+        answer.hidden = hidden
+        answer.save(update_fields=["hidden"])
+        _bump_version(session)
+        if hidden:
+            _on_commit(live.answer_removed, session.pk, answer.pk, answer.question_id)
+        else:
+            _on_commit(live.answer_added, session.pk, answer.pk, reveal_to_author=False)
+    return answer
+
+
+def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> Answer:
+    """Pin an answer: first and highlighted on the board."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        answer = _moderated_answer(session, answer_id)
+        if answer.pinned == pinned:
+            return answer
+        answer.pinned = pinned
+        answer.save(update_fields=["pinned"])
+        _bump_version(session)
+        _on_commit(live.answer_changed, session.pk, answer.pk)
+    return answer
