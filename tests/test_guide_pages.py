@@ -155,6 +155,9 @@ def test_errors_are_shown_inline_with_the_line_and_the_text_kept(signed_in):
     assert response.status_code == 400
     assert "Line 7: expected a numbered theme like &quot;1. Title&quot;" in html
     assert "Where it started." in html  # the pasted text is still in the box
+    # The line itself is quoted above the box.
+    assert '<span class="guide-error-lineno">7</span>Origins</pre>' in html
+    assert html.index("guide-error-line") < html.index("<textarea")
     assert "Confirm import" not in html
     assert counts() == (0, 0, 0, 0, 0)
 
