@@ -27,6 +27,8 @@ class QuestionInline(admin.TabularInline):
 class GuideAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "version", "imported_at"]
     search_fields = ["title", "slug"]
+    # Set by the importer: re-importing the same file is recognised by this hash.
+    readonly_fields = ["content_hash", "imported_at", "updated_at"]
     inlines = [ThemeInline, QuoteInline, ReferenceInline, QuestionInline]
 
 

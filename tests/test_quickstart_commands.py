@@ -99,6 +99,8 @@ def test_ensure_facilitator_creates_the_account_once():
     user = authenticate(username="facilitator", password=password)
     assert user is not None
     assert user.is_staff and not user.is_superuser
+    assert user.has_perm("guide.change_guide") and user.has_perm("guide.add_theme")
+    assert not user.has_perm("auth.change_user")
 
     second = run("ensure_facilitator")
     assert "exists" in second

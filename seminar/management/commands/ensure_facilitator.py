@@ -7,6 +7,7 @@ once; afterwards it only says the account exists.
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -27,8 +28,10 @@ class Command(BaseCommand):
                 )
                 return
             password = secrets.token_urlsafe(12)
-            # Staff, not superuser: enough to manage guides in /admin/, not to manage users.
-            User.objects.create_user(username, password=password, is_staff=True)
+            # Staff with the guide permissions, not a superuser: enough to fix a guide in
+            # /admin/, not to manage accounts.
+            user = User.objects.create_user(username, password=password, is_staff=True)
+            user.user_permissions.set(Permission.objects.filter(content_type__app_label="guide"))
         self.stdout.write(
             self.style.SUCCESS("Created the facilitator account. Sign in with:")
             + f"\n    Username: {username}\n    Password: {password}\n"
