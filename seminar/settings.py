@@ -5,6 +5,7 @@ production sets SECRET_KEY, ALLOWED_HOSTS, and optionally DATABASE_URL and REDIS
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -102,7 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / "test-db.sqlite3"}
+    # A file, not memory, so a test's Daphne subprocess can share it; one per test run.
+    DATABASES["default"]["TEST"] = {
+        "NAME": Path(tempfile.gettempdir()) / f"seminar-test-{os.getpid()}.sqlite3"
+    }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -1,0 +1,32 @@
+"""Websocket clients for tests: the real ASGI app, with a browser's cookies and origin."""
+
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+from seminar.asgi import application
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def cookie_header(client) -> tuple[bytes, bytes]:
+    """The Cookie header of a Django test client (its session, hence who it is)."""
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    value = f"{settings.SESSION_COOKIE_NAME}={cookie.value}" if cookie else ""
+    return (b"cookie", value.encode())
+
+
+def communicator(path: str, client=None, origin=ORIGIN) -> WebsocketCommunicator:
+    headers = [(b"host", b"127.0.0.1")]
+    if origin:
+        headers.append(origin)
+    if client is not None:
+        headers.append(cookie_header(client))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def receive_until(comm: WebsocketCommunicator, needle: str, timeout: float = 3) -> str:
+    """Frames until one contains `needle`; returns that frame."""
+    while True:
+        frame = await comm.receive_from(timeout=timeout)
+        if needle in frame:
+            return frame

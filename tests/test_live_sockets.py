@@ -1,0 +1,148 @@
+"""Every screen follows live: snapshot on connect, deltas to the right audiences."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+
+from seminar import services
+from tests.live_clients import communicator, receive_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def connect(path, client=None, **kwargs):
+    comm = communicator(path, client, **kwargs)
+    connected, code = await comm.connect()
+    return comm, connected, code
+
+
+async def test_participant_gets_current_step_on_connect(session, student_client):
+    comm, connected, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    assert connected
+    snapshot = await comm.receive_from()
+    assert snapshot.startswith("<!--v:")
+    assert "snapshot" in snapshot.split("-->")[0]
+    assert 'id="stage"' in snapshot and 'data-kind="lobby"' in snapshot
+    await comm.disconnect()
+
+
+async def test_step_change_reaches_room_board_and_console(session, facilitator, student_client, facilitator_client):
+    room, ok1, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    board, ok2, _ = await connect(f"/ws/s/{session.code}/board/")
+    console, ok3, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
+    assert ok1 and ok2 and ok3
+    for comm in (room, board, console):
+        await receive_until(comm, "snapshot")
+
+    await database_sync_to_async(services.step_next)(session=session, by=facilitator)
+
+    room_frame = await receive_until(room, 'id="stage"')
+    assert 'data-kind="overview"' in room_frame
+    board_frame = await receive_until(board, 'id="stage"')
+    assert 'data-kind="overview"' in board_frame
+    console_frame = await receive_until(console, 'id="agenda"')
+    assert 'aria-current="step"' in console_frame
+    for comm in (room, board, console):
+        await comm.disconnect()
+
+
+async def test_reconnecting_socket_gets_what_it_missed(session, facilitator, student_client):
+    comm, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    await comm.receive_from()
+    await comm.disconnect()
+    await database_sync_to_async(services.step_go)(session=session, by=facilitator, to=4)
+    await database_sync_to_async(services.question_set_open)(session=session, by=facilitator, number=2, is_open=True)
+
+    comm, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    snapshot = await comm.receive_from()
+    assert 'data-kind="theme"' in snapshot and "Creativity" in snapshot  # lobby, overview, themes 1-3
+    assert 'id="q-2-state" class="q-state" data-status="open"' in snapshot
+    await comm.disconnect()
+
+
+async def test_foreign_origin_is_refused(session, student_client):
+    comm, connected, _ = await connect(
+        f"/ws/s/{session.code}/", student_client, origin=(b"origin", b"http://evil.example")
+    )
+    assert not connected
+
+
+async def test_board_needs_a_real_session(db):
+    comm, connected, _ = await connect("/ws/s/ZZZZZZ/board/")
+    assert not connected
+
+
+async def test_room_socket_needs_a_participant(session, client):
+    comm, connected, _ = await connect(f"/ws/s/{session.code}/", client)
+    assert not connected
+
+
+async def test_console_socket_refuses_other_facilitators(session, other_facilitator, client):
+    await sync_to_async(client.force_login)(other_facilitator)
+    comm, connected, _ = await connect(f"/ws/facilitate/{session.code}/", client)
+    assert not connected
+
+
+async def test_student_cannot_change_the_step_over_the_socket(session, student_client):
+    comm, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    await comm.receive_from()
+    await comm.send_json_to({"type": "step", "to": "next"})
+    reply = await comm.receive_json_from()
+    assert "facilitator" in reply["error"]
+    await database_sync_to_async(session.refresh_from_db)()
+    assert session.current_step == 0
+    assert await comm.receive_nothing(timeout=0.2)
+    await comm.disconnect()
+
+
+async def test_facilitator_can_step_over_the_socket(session, facilitator_client):
+    comm, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
+    await comm.receive_from()
+    await comm.send_json_to({"type": "step", "to": 2})
+    frame = await receive_until(comm, 'id="agenda"')
+    assert "Step 3 of" in frame
+    await comm.disconnect()
+
+
+async def test_bad_messages_get_an_error_and_the_socket_stays_healthy(session, student_client):
+    comm, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    await comm.receive_from()
+    for bad in ["not json", "[1,2]", '{"type": "nope"}', "x" * 10000, '{"type": "step", "to": true}']:
+        await comm.send_to(text_data=bad)
+        reply = await comm.receive_json_from()
+        assert reply["error"]
+    await comm.send_json_to({"type": "resync"})
+    assert "snapshot" in await comm.receive_from()
+    await comm.disconnect()
+
+
+async def test_ending_reaches_every_socket_and_closes_it(session, facilitator, student_client, facilitator_client):
+    room, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    board, _, _ = await connect(f"/ws/s/{session.code}/board/")
+    console, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
+    for comm in (room, board, console):
+        await comm.receive_from()
+    await database_sync_to_async(services.session_end)(session=session, by=facilitator)
+    for comm in (room, board, console):
+        frame = await receive_until(comm, 'id="ended"')
+        assert "This session has ended" in frame
+        closed = await comm.receive_output(timeout=2)
+        assert closed["type"] == "websocket.close"
+
+
+async def test_presence_counts_a_participant_with_two_tabs_once(session, student_client, facilitator_client):
+    console, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
+    await console.receive_from()
+    tab1, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    frame = await receive_until(console, 'id="people"')
+    assert "1 online" in frame
+    tab2, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
+    frame = await receive_until(console, 'id="people"')
+    assert "1 online" in frame
+    await tab1.disconnect()
+    frame = await receive_until(console, 'id="people"')
+    assert "1 online" in frame
+    await tab2.disconnect()
+    frame = await receive_until(console, 'id="people"')
+    assert "0 online" in frame
+    await console.disconnect()
