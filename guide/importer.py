@@ -368,7 +368,7 @@ def _continue_item(item: _Item, line: Line, blank_before: bool) -> None:
     """An indented line, or one that finishes a wrapped sentence, is part of the item; any
     other line is kept aside in case it turns out to be the guide's trailing source label."""
     finished = bool(_SENTENCE_END.search(item.text))
-    if item.loose or (not line.indent or blank_before) and finished:
+    if item.loose or (finished and (blank_before or not line.indent)):
         item.loose.append(line)
     else:
         item.parts.append(line.text)
