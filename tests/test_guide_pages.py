@@ -244,3 +244,8 @@ def test_login_keeps_next(client, facilitator):
         {"username": "ada", "password": "correct-horse-battery", "next": "/guides/import/"},
     )
     assert response.status_code == 302 and response.url == "/guides/import/"
+
+
+def test_login_without_next_goes_to_the_sessions_list(client, facilitator):
+    html = client.get(reverse("login")).content.decode()
+    assert f'name="next" value="{reverse("seminar:facilitate")}"' in html
