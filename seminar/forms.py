@@ -16,9 +16,12 @@ class JoinCodeForm(forms.Form):
 
 
 class JoinNameForm(forms.Form):
+    # Emptiness, length (after trimming) and characters are the service's rules, one message each.
     name = forms.CharField(
         label="Your name",
-        max_length=NAME_MAX_LENGTH * 4,  # the real rule (after trimming) is the service's
+        required=False,
+        strip=False,
+        max_length=NAME_MAX_LENGTH * 4,
         widget=forms.TextInput(attrs={"autocomplete": "nickname", "autofocus": True}),
     )
 

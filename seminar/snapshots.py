@@ -1,6 +1,8 @@
 """What each kind of screen shows right now: the page's context, and the snapshot a socket gets
 on (re)connect. Both come from here, so a reconnected screen equals a fresh page load."""
 
+import uuid
+
 from seminar import groups, live, selectors
 from seminar.models import Participant, Session
 
@@ -28,6 +30,8 @@ def room_context(session: Session, participant: Participant) -> dict:
         online=len(selectors.online_participants(session)),
         audience="student",
         show_names=not session.names_hidden,
+        # Called by the template: every answer form gets a fresh idempotency token.
+        new_token=uuid.uuid4,
     )
     return ctx
 

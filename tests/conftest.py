@@ -93,3 +93,11 @@ def answer(participant, open_question):
         participant=participant, number=1, text="Pair on the prompts.", client_token=None
     )
     return answer
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -8,7 +8,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -65,7 +65,7 @@ def session_list(request):
             participant_count=Count("participants", distinct=True),
             answer_count=Count("answers", filter=Q(answers__hidden=False), distinct=True),
         )
-        .order_by(Q(ended_at__isnull=True).desc(), "-created_at")
+        .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
     )
     return render(request, "seminar/session_list.html", {
         "live": [s for s in sessions if s.is_live],

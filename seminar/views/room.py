@@ -28,8 +28,11 @@ def _room(request, code):
 
 def _render_room(request, session, participant, *, status=200, form_errors=None):
     ctx = snapshots.room_context(session, participant)
-    ctx["form_errors"] = form_errors or {}
-    ctx["new_token"] = uuid.uuid4
+    for q in ctx["questions"]:
+        failed = (form_errors or {}).get(q["state"].question.number)
+        if failed:
+            # Show the form again with the student's text, for an edit if they had answered.
+            q.update(failed, editing=q["mine"] is not None)
     return render(request, "seminar/room.html", ctx, status=status)
 
 
