@@ -155,7 +155,10 @@ def _facilitator_question(session: Session, question_id: int, mark: str) -> tupl
     missing = selectors.missing_by_question(session, participants)
     html = mark + render_fragment(
         "seminar/console.html#missing",
-        {"session": session, "question": question, "missing": missing.get(question_id, []), "oob": True},
+        {
+            "session": session, "question": question, "participants": participants,
+            "missing": missing.get(question_id, []), "oob": True,
+        },
     )
     return fragment(groups.facilitator(session.pk), html)
 

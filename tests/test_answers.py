@@ -258,7 +258,7 @@ def test_console_shows_names_hidden_answers_and_who_has_not_answered(facilitator
     services.answer_set_hidden(session=session, by=facilitator, answer_id=answer.pk, hidden=True)
     html = facilitator_client.get(f"/facilitate/{session.code}/").content.decode()
     assert "Pair on the prompts." in html and "Hidden" in html and "Unhide" in html
-    assert "Not answered yet (1):</strong> Ben" in html
+    assert "Not answered yet (1 of 2):</strong> Ben" in html
 
 
 def test_answers_are_escaped_everywhere(student_client, facilitator_client, session, open_question, facilitator):
