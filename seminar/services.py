@@ -425,3 +425,49 @@ def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> 
         _bump_version(session)
         _on_commit(live.answer_changed, session.pk, answer.pk)
     return answer
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and deletion (the summary's actions)
+
+# Imported here, not at the top, because this section was appended while others edit the top.
+from seminar.models import StepNote  # noqa: E402
+
+NOTE_MAX_LENGTH = 20000
+
+
+def note_save(*, session: Session, by, step_key: str, text: str) -> StepNote:
+    """Save the facilitator's notes on one agenda step (one row per step, updated in place).
+
+    Allowed after the session ended: notes are often written up afterwards. Nothing is
+    broadcast: notes are only for the facilitator and the summary.
+    """
+    _check_facilitator(session, by)
+    if step_key not in {step.key for step in selectors.agenda(session)}:
+        raise SessionError("This session's agenda has no such step.", code="invalid_step")
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > NOTE_MAX_LENGTH:
+        raise SessionError(
+            f"Your notes are {len(text):,} characters; the limit is {NOTE_MAX_LENGTH:,}.",
+            code="note_too_long",
+        )
+    if "\x00" in text:
+        raise SessionError(
+            "Your notes contain a character that cannot be saved.", code="invalid_text"
+        )
+    note, _ = StepNote.objects.update_or_create(
+        session=session, step_key=step_key, defaults={"text": text}
+    )
+    return note
+
+
+def session_delete(*, session: Session, by) -> None:
+    """Delete the session and everything in it, for good.
+
+    Participants, their connections, answers, votes, notes, the step log and question states
+    all go by CASCADE from Session (see models.py); the guide stays. Nothing is broadcast: the
+    session's groups have nobody left to address once its rows are gone.
+    """
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        Session.objects.filter(pk=session.pk).delete()

@@ -1,0 +1,203 @@
+"""What a session was, as one plain data structure: the summary page and every export read it.
+
+`session_summary()` is the only place that reads a finished (or running) session for people
+outside it, so the page, the four downloads and `manage.py export_session` cannot disagree.
+Its shape is the JSON export's, documented in docs/export-schema.md; datetimes stay `datetime`
+objects here and become ISO 8601 strings only in the JSON and CSV renderers.
+
+Hidden answers are in it, marked `"hidden": True` (the facilitator's full exports list them);
+`visible_only()` removes them for the summary page.
+"""
+
+from datetime import datetime
+
+from django.db.models import Count
+from django.utils import timezone
+
+from seminar import selectors
+from seminar.models import Answer, QuestionState, Session, StepLog, StepNote
+
+SCHEMA = "seminar.session/1"
+NAMES = ("real", "pseudonyms")
+
+
+def pseudonym(number: int) -> str:
+    return f"Participant {number}"
+
+
+def session_summary(session: Session, *, names: str = "real", now: datetime | None = None) -> dict:
+    """Everything about `session`, in agenda order. A handful of queries, whatever its size.
+
+    `names="pseudonyms"` writes "Participant 1", "Participant 2", ... (numbered by join order,
+    so stable within a session) wherever a student's name would be. A step still on screen, and
+    the duration of a live session, count until `now` (default: the current time); for an
+    ended session `now` is ignored, so the result depends only on the database.
+    """
+    if names not in NAMES:
+        raise ValueError(f"names must be one of {NAMES}, not {names!r}")
+    end = session.ended_at or now or timezone.now()
+
+    participants = list(
+        session.participants.annotate(
+            answer_total=Count("answers", distinct=True),
+            votes_given=Count("votes", distinct=True),
+        ).order_by("joined_at", "pk")
+    )
+    number_of = {p.pk: n for n, p in enumerate(participants, start=1)}
+
+    def name_of(participant_id: int, name: str) -> str:
+        return pseudonym(number_of[participant_id]) if names == "pseudonyms" else name
+
+    steps = selectors.agenda(session)
+    step_by_key = {step.key: step for step in steps}
+
+    timeline = []
+    seconds_by_key: dict[str, int] = {}
+    visits_by_key: dict[str, int] = {}
+    for entry in StepLog.objects.filter(session=session).order_by("started_at", "pk"):
+        # An open entry is the step on screen now, or when the session ended.
+        ended = entry.ended_at or end
+        seconds = max(0, int((ended - entry.started_at).total_seconds()))
+        seconds_by_key[entry.key] = seconds_by_key.get(entry.key, 0) + seconds
+        visits_by_key[entry.key] = visits_by_key.get(entry.key, 0) + 1
+        step = step_by_key.get(entry.key)
+        timeline.append({
+            "step_key": entry.key,
+            "step_number": step.index + 1 if step else entry.index + 1,
+            "label": step.label if step else entry.title,
+            "started_at": entry.started_at,
+            "ended_at": entry.ended_at,
+            "seconds": seconds,
+        })
+
+    notes = {
+        note.step_key: note.text
+        for note in StepNote.objects.filter(session=session)
+        if note.text.strip()
+    }
+
+    states = {
+        state.question_id: state
+        for state in QuestionState.objects.filter(session=session)
+    }
+    answers_by_question: dict[int, list[dict]] = {}
+    answers = (
+        Answer.objects.filter(session=session)
+        .select_related("participant")
+        .annotate(vote_count=Count("votes"))
+        .order_by("question_id", "-pinned", "-vote_count", "created_at", "pk")
+    )
+    for answer in answers:
+        answers_by_question.setdefault(answer.question_id, []).append({
+            "participant": number_of[answer.participant_id],
+            "author": name_of(answer.participant_id, answer.participant.name),
+            "text": answer.text,
+            "votes": answer.vote_count,
+            "pinned": answer.pinned,
+            "hidden": answer.hidden,
+            "created_at": answer.created_at,
+            "edited_at": answer.edited_at,
+        })
+
+    questions = []
+    for step in steps:
+        if step.kind != "question":
+            continue
+        question = step.obj
+        state = states.get(question.pk)
+        listed = answers_by_question.get(question.pk, [])
+        answered = len({a["participant"] for a in listed})
+        questions.append({
+            "number": question.number,
+            "text": question.text,
+            "step_key": step.key,
+            "opened_at": state.opened_at if state else None,
+            "closed_at": state.closed_at if state else None,
+            "answered": answered,
+            "answered_share": round(answered / len(participants), 4) if participants else None,
+            "hidden": sum(1 for a in listed if a["hidden"]),
+            "answers": listed,
+        })
+
+    guide = session.guide
+    return {
+        "schema": SCHEMA,
+        "names": names,
+        "session": {
+            "code": session.code,
+            "title": session.display_title,
+            "guide": {
+                "slug": guide.slug,
+                "version": guide.version,
+                "title": guide.title,
+                "subtitle": guide.subtitle,
+            },
+            "started_at": session.created_at,
+            "ended_at": session.ended_at,
+            "live": session.is_live,
+            "duration_seconds": max(0, int((end - session.created_at).total_seconds())),
+            "participant_count": len(participants),
+            "settings": {
+                "names_hidden": session.names_hidden,
+                "answer_first": session.answer_first,
+                "board_order": session.board_order,
+            },
+        },
+        "participants": [
+            {
+                "number": number_of[p.pk],
+                "name": name_of(p.pk, p.name),
+                "joined_at": p.joined_at,
+                "answers": p.answer_total,
+                "votes_given": p.votes_given,
+            }
+            for p in participants
+        ],
+        "steps": [
+            {
+                "number": step.index + 1,
+                "key": step.key,
+                "kind": step.kind,
+                "label": step.label,
+                "title": step.title,
+                "question": step.number if step.kind == "question" else None,
+                "seconds": seconds_by_key.get(step.key, 0),
+                "visits": visits_by_key.get(step.key, 0),
+                "note": notes.get(step.key),
+            }
+            for step in steps
+        ],
+        "timeline": timeline,
+        "questions": questions,
+    }
+
+
+def sections(data: dict) -> list[dict]:
+    """Each step with its question (or None), for renderers that walk the agenda."""
+    by_number = {q["number"]: q for q in data["questions"]}
+    return [
+        {"step": step, "question": by_number.get(step["question"])}
+        for step in data["steps"]
+    ]
+
+
+def visible_only(data: dict) -> dict:
+    """A copy without hidden answers (the counts stay as they are), for the summary page."""
+    return {
+        **data,
+        "questions": [
+            {**q, "answers": [a for a in q["answers"] if not a["hidden"]]}
+            for q in data["questions"]
+        ],
+    }
+
+
+def format_duration(seconds: int) -> str:
+    """4230 -> "1 h 10 min", 754 -> "12 min 34 s", 300 -> "5 min", 45 -> "45 s"."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
