@@ -140,7 +140,6 @@ def question_changed(session_id: int, question_id: int) -> None:
 
 def _question_counts(session: Session, question_id: int, mark: str) -> list[tuple[str, dict]]:
     state = next(s for s in selectors.question_states(session) if s.question_id == question_id)
-    state.answered_count = selectors.answered_count(session, state.question)
     html = mark + render_fragment(
         "seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True}
     )

@@ -36,25 +36,28 @@ def focus_question(session: Session) -> Question | None:
 
 
 def question_states(session: Session) -> list[QuestionState]:
-    """Every discussion question of the session with its state, in order, with answer counts."""
-    return list(
+    """Every discussion question of the session with its state, in order, with counts:
+    `answer_count` (visible answers), `answered_count` (students who answered, one answer
+    each, hidden ones included) and `participant_count`."""
+    states = list(
         QuestionState.objects.filter(session=session)
         .select_related("question")
         .annotate(
             answer_count=Count("question__answers", filter=Q(
                 question__answers__session=session, question__answers__hidden=False
-            ))
+            )),
+            answered_count=Count("question__answers", filter=Q(question__answers__session=session)),
         )
         .order_by("question__number")
     )
+    participant_count = session.participants.count()
+    for state in states:
+        state.participant_count = participant_count
+    return states
 
 
 def question_state(session: Session, question: Question) -> QuestionState:
-    state = QuestionState.objects.select_related("question").get(session=session, question=question)
-    state.answer_count = Answer.objects.filter(
-        session=session, question=question, hidden=False
-    ).count()
-    return state
+    return next(s for s in question_states(session) if s.question_id == question.pk)
 
 
 def answers_with_votes(session: Session, *, question: Question | None = None, include_hidden=False):
@@ -123,10 +126,3 @@ def missing_by_question(session: Session, participants: list[Participant]) -> di
     }
 
 
-def answered_count(session: Session, question: Question) -> int:
-    return (
-        Answer.objects.filter(session=session, question=question)
-        .values("participant_id")
-        .distinct()
-        .count()
-    )
