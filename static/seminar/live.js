@@ -150,6 +150,13 @@
       if (stageAnnounced !== null) announce("Now: " + stage.dataset.announce);
       stageAnnounced = stage.dataset.announce;
     }
+    // Console: a freshly swapped agenda list scrolls its current step into view (once).
+    var current = $(".agenda-list .is-current");
+    if (current && !current.parentElement.dataset.scrolled) {
+      var list = current.parentElement;
+      list.dataset.scrolled = "1";
+      list.scrollTop += current.getBoundingClientRect().top - list.getBoundingClientRect().top - list.clientHeight / 3;
+    }
     // Room: the question in focus comes first.
     var focus = stage && stage.dataset.focusQuestion;
     var listEl = $("#question-list");

@@ -117,7 +117,7 @@ class Pages:
         rec = Recorded(name, page)
         page.on("request", lambda r: rec.requests.append(r.url))
         page.on("websocket", lambda ws: rec.websockets.append(ws.url))
-        page.on("console", lambda m: rec.console.append(f"{m.type}: {m.text}"))
+        page.on("console", lambda m: rec.console.append(f"{m.type}: {m.text} [{page.url}]"))
         page.on("pageerror", lambda e: rec.errors.append(str(e)))
         self.opened.append(rec)
         return page

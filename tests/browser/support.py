@@ -64,10 +64,11 @@ def wait_live(page: Page, timeout: float = LIVE_MS) -> None:
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=timeout)
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    # caret="initial": hiding the caret injects a <style>, which the page's CSP (rightly) refuses.
+    page.screenshot(path=str(path), full_page=full_page, caret="initial")
     return path
 
 
@@ -77,3 +78,90 @@ def same_origin(url: str, base_url: str) -> bool:
         return True
     parts, base = urlsplit(url), urlsplit(base_url)
     return parts.hostname == base.hostname and parts.port == base.port
+
+
+ANSWERS = [
+    ("Ana", "Pair on the prompts, then read every line of the diff before it is merged."),
+    ("Ben", "Keep the loop small: ask, run, look at the result, and only then ask again."),
+    ("Chloe", "Write the test first so the tool has something concrete to aim at."),
+    (
+        "Dmitri",
+        "Honestly I think the risk is that we stop building a mental model of the code at all. "
+        "When the assistant writes the function, nobody in the room can explain why it works, "
+        "and a long answer like this one has to wrap neatly on every screen without overflowing "
+        "its card: https://example.invalid/a/very/long/link/without/any/spaces/at/all/to/break",
+    ),
+]
+
+
+def seed_class(*, title: str = "Tuesday seminar"):
+    """A session on question 1 with four students' answers, votes, one pinned and one hidden.
+
+    Returns (session, participants by name, answers by name); Eve joined but did not answer."""
+    from seminar import services
+
+    session = make_session(title=title)
+    by = session.facilitator
+    people = {
+        name: services.participant_join(session=session, name=name)
+        for name in ["Ana", "Ben", "Chloe", "Dmitri", "Eve"]
+    }
+    session = services.step_go(session=session, by=by, to=step_index(session, "question", 1))
+    services.question_set_open(session=session, by=by, number=1, is_open=True)
+    answers = {}
+    for name, text in ANSWERS:
+        answers[name], _ = services.answer_post(
+            participant=people[name], number=1, text=text, client_token=None
+        )
+    for voter in ["Ben", "Chloe", "Dmitri"]:
+        services.vote_toggle(participant=people[voter], answer_id=answers["Ana"].pk)
+    services.vote_toggle(participant=people["Ana"], answer_id=answers["Chloe"].pk)
+    services.answer_set_pinned(session=session, by=by, answer_id=answers["Ben"].pk, pinned=True)
+    session.refresh_from_db()
+    return session, people, answers
+
+
+def act_as(page: Page, base_url: str, participant) -> None:
+    """Give this page's browser context the session cookie of a student who joined."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from seminar import identity
+
+    store = SessionStore()
+    identity.remember(store, participant)
+    store.save()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": base_url}]
+    )
+
+
+def serious_violations(results) -> list[dict]:
+    return [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:5]:
+            lines.append(f"    {node['target']}: {node.get('failureSummary', '')[:300]}")
+    return "\n".join(lines)
+
+
+def urlopen_status(url: str) -> int:
+    """Status of an anonymous GET (a redirect to sign in counts as the page existing)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def wait_snapshot(page: Page) -> None:
+    """Live, and the first snapshot applied (someone, at least this page, is counted as here)."""
+    wait_live(page)
+    expect(page.locator("#presence")).not_to_have_text(re.compile(r"^\s*0 here"), timeout=LIVE_MS)

@@ -1,8 +1,6 @@
 """A whole class in the browser: a facilitator, the board on the projector, three students."""
 
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +12,7 @@ from tests.browser.support import (
     make_facilitator,
     make_guide,
     sign_in,
+    urlopen_status,
     wait_live,
 )
 
@@ -200,7 +199,7 @@ def test_a_whole_class(server, pages):
     assert not session.is_live
 
     # The summary and exports (if that work has landed: see the report when it has not).
-    summary_ready = _status(f"{base}/facilitate/{code}/summary/") != 404
+    summary_ready = urlopen_status(f"{base}/facilitate/{code}/summary/") != 404
     if summary_ready:
         console.goto(f"/facilitate/{code}/summary/")
         expect(console.get_by_role("heading", level=1)).to_be_visible()
@@ -209,12 +208,3 @@ def test_a_whole_class(server, pages):
             assert response.ok, f"export {fmt}: {response.status}"
             assert "attachment" in response.headers.get("content-disposition", ""), fmt
             assert "pair on the prompts" in response.text(), fmt
-
-
-def _status(url: str) -> int:
-    """Status of an anonymous GET (a login redirect counts as 'exists')."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
