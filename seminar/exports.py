@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -256,7 +257,11 @@ def render_html(data: dict) -> bytes:
 @functools.cache
 def _summary_css() -> str:
     path = finders.find("seminar/summary.css")
-    css = Path(path).read_text(encoding="utf-8")
+    if path:
+        css = Path(path).read_text(encoding="utf-8")
+    else:  # installed without the source tree: the collected copy
+        with staticfiles_storage.open("seminar/summary.css") as file:
+            css = file.read().decode("utf-8")
     return css.replace("</", "<\\/")  # cannot end the <style> element early
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import override_settings
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -91,6 +90,12 @@ def build_session(facilitator, guide, *, end=True) -> Session:
         opened_at=at(10), closed_at=at(70) if end else None
     )
     return Session.objects.get(pk=session.pk)
+
+
+@pytest.fixture(autouse=True)
+def _utc(settings):
+    """Expected times below are written in UTC, whatever TIME_ZONE the environment sets."""
+    settings.TIME_ZONE = "UTC"
 
 
 @pytest.fixture
@@ -266,8 +271,7 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
 
 def test_markdown_matches_the_golden_file(rich, facilitator_client):
     """After a deliberate change of the Markdown, rewrite the file: SEMINAR_UPDATE_GOLDEN=1."""
-    with override_settings(TIME_ZONE="UTC"):
-        content = download(facilitator_client, "md").content
+    content = download(facilitator_client, "md").content
     if os.environ.get("SEMINAR_UPDATE_GOLDEN") == "1":
         GOLDEN.write_bytes(content)
     assert content == GOLDEN.read_bytes()

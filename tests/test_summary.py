@@ -38,6 +38,12 @@ OWNER_URLS = [  # (method, url): the facilitator's only, not staff's
 ]
 
 
+@pytest.fixture(autouse=True)
+def _utc(settings):
+    """Expected times below are written in UTC, whatever TIME_ZONE the environment sets."""
+    settings.TIME_ZONE = "UTC"
+
+
 @pytest.fixture
 def rich(facilitator, guide):
     return build_session(facilitator, guide)
