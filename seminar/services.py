@@ -25,6 +25,7 @@ from seminar.models import (
     QuestionState,
     Session,
     StepLog,
+    StepNote,
     Vote,
 )
 
@@ -430,9 +431,6 @@ def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> 
 # ---------------------------------------------------------------------------------------------
 # Notes and deletion (the summary's actions)
 
-# Imported here, not at the top, because this section was appended while others edit the top.
-from seminar.models import StepNote  # noqa: E402
-
 NOTE_MAX_LENGTH = 20000
 
 
@@ -465,9 +463,11 @@ def session_delete(*, session: Session, by) -> None:
     """Delete the session and everything in it, for good.
 
     Participants, their connections, answers, votes, notes, the step log and question states
-    all go by CASCADE from Session (see models.py); the guide stays. Nothing is broadcast: the
-    session's groups have nobody left to address once its rows are gone.
+    all go by CASCADE from Session (see models.py); the guide stays. A live session is ended
+    first, so every open screen is told and its socket closed before the rows go.
     """
     _check_facilitator(session, by)
+    if session.is_live:
+        session_end(session=session, by=by)
     with transaction.atomic():
         Session.objects.filter(pk=session.pk).delete()

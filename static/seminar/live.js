@@ -208,8 +208,6 @@
     $all("textarea[data-draft]", form).forEach(function (el) {
       try { window.localStorage.removeItem(draftKey(el)); } catch (e) { /* ignore */ }
     });
-    var status = $(".notes-status", form);
-    if (status) status.textContent = "Saved";
   });
 
   document.addEventListener("htmx:sendError", function () {
