@@ -388,43 +388,37 @@ def vote_toggle(*, participant: Participant, answer_id: int) -> bool:
     return voted
 
 
-def _moderated_answer(session: Session, answer_id: int) -> Answer:
-    answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
-    if answer is None:
-        raise SessionError("That answer does not exist.", code="not_found")
-    return answer
+def _moderate(*, session: Session, by, answer_id: int, field: str, value: bool) -> tuple[Answer, bool]:
+    """Set a moderation flag on an answer; returns (answer, whether it changed)."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
+        if answer is None:
+            raise SessionError("That answer does not exist.", code="not_found")
+        if getattr(answer, field) == value:
+            return answer, False
+        setattr(answer, field, value)
+        answer.save(update_fields=[field])
+        _bump_version(session)
+    return answer, True
 
 
 def answer_set_hidden(*, session: Session, by, answer_id: int, hidden: bool) -> Answer:
     """Hide an answer from the board and every student (or bring it back)."""
-    _check_facilitator(session, by)
-    with transaction.atomic():
-        session = _locked(session)
-        answer = _moderated_answer(session, answer_id)
-        if answer.hidden == hidden:
-            return answer
-        answer.hidden = hidden
-        answer.save(update_fields=["hidden"])
-        _bump_version(session)
-        if hidden:
-            _on_commit(live.answer_removed, session.pk, answer.pk, answer.question_id)
-        else:
-            _on_commit(live.answer_added, session.pk, answer.pk, reveal_to_author=False)
+    answer, changed = _moderate(session=session, by=by, answer_id=answer_id, field="hidden", value=hidden)
+    if changed and hidden:
+        _on_commit(live.answer_removed, answer.session_id, answer.pk, answer.question_id)
+    elif changed:
+        _on_commit(live.answer_added, answer.session_id, answer.pk, reveal_to_author=False)
     return answer
 
 
 def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> Answer:
     """Pin an answer: first and highlighted on the board."""
-    _check_facilitator(session, by)
-    with transaction.atomic():
-        session = _locked(session)
-        answer = _moderated_answer(session, answer_id)
-        if answer.pinned == pinned:
-            return answer
-        answer.pinned = pinned
-        answer.save(update_fields=["pinned"])
-        _bump_version(session)
-        _on_commit(live.answer_changed, session.pk, answer.pk)
+    answer, changed = _moderate(session=session, by=by, answer_id=answer_id, field="pinned", value=pinned)
+    if changed:
+        _on_commit(live.answer_changed, answer.session_id, answer.pk)
     return answer
 
 

@@ -151,26 +151,31 @@ def _flag(request) -> bool:
     return request.POST.get("value", "1") not in {"0", "false", "off", ""}
 
 
-@login_required
-@require_POST
-def answer_hide(request, code, pk):
+def _moderation(request, code, pk, action):
     session = _own_session(request, code)
     try:
-        services.answer_set_hidden(session=session, by=request.user, answer_id=pk, hidden=_flag(request))
+        action(session=session, by=request.user, answer_id=pk, value=_flag(request))
     except SessionError as error:
         return _refused(request, session, error)
     return _answer_done(request, session, pk)
+
+
+@login_required
+@require_POST
+def answer_hide(request, code, pk):
+    return _moderation(
+        request, code, pk,
+        lambda value, **kw: services.answer_set_hidden(hidden=value, **kw),
+    )
 
 
 @login_required
 @require_POST
 def answer_pin(request, code, pk):
-    session = _own_session(request, code)
-    try:
-        services.answer_set_pinned(session=session, by=request.user, answer_id=pk, pinned=_flag(request))
-    except SessionError as error:
-        return _refused(request, session, error)
-    return _answer_done(request, session, pk)
+    return _moderation(
+        request, code, pk,
+        lambda value, **kw: services.answer_set_pinned(pinned=value, **kw),
+    )
 
 
 def _answer_done(request, session, pk):

@@ -5,6 +5,7 @@ with the error shown inline and the student's text kept in the box.
 """
 
 import uuid
+from functools import wraps
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
@@ -36,6 +37,19 @@ def _render_room(request, session, participant, *, status=200, form_errors=None)
     return render(request, "seminar/room.html", ctx, status=status)
 
 
+def participant_view(view):
+    """For a joined student only: passes (session, participant); others get a 403 message."""
+
+    @wraps(view)
+    def wrapper(request, code, *args, **kwargs):
+        session, participant = _room(request, code)
+        if participant is None:
+            return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+        return view(request, session, participant, *args, **kwargs)
+
+    return wrapper
+
+
 @require_GET
 def room(request, code):
     session, participant = _room(request, code)
@@ -45,19 +59,17 @@ def room(request, code):
 
 
 @require_GET
-def room_state(request, code):
+@participant_view
+def room_state(request, session, participant):
     """The snapshot a socket gets, over plain HTTP: what this student's screen should show."""
-    session, participant = _room(request, code)
-    if participant is None:
-        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
     html, _ = snapshots.for_participant(session, participant)
     return HttpResponse(html)
 
 
-def _mine_response(request, session, participant, question_number, *, error=None, text="", token=None, status=200, answer=None):
+def _mine_response(request, session, participant, number, *, error=None, text="", token=None, status=200):
     """The "your answer" box for one question (the form, or the posted answer)."""
     ctx = snapshots.room_context(session, participant)
-    q = next((q for q in ctx["questions"] if q["state"].question.number == question_number), None)
+    q = next((q for q in ctx["questions"] if q["state"].question.number == number), None)
     if q is None:
         raise Http404("No such question.")
     ctx.update(q)
@@ -70,7 +82,18 @@ def _mine_response(request, session, participant, question_number, *, error=None
     return HttpResponse(html, status=status)
 
 
-def _fail(request, session, participant, number, error, text, token):
+def _answered(request, session, participant, number):
+    """After a successful post, edit or delete: the new box (htmx) or back to the question."""
+    if request.htmx:
+        session.refresh_from_db()
+        return _mine_response(request, session, participant, number)
+    return redirect(f"{session.get_absolute_url()}#q-{number}")
+
+
+def _refused(request, session, participant, number, error, text, token):
+    """The form again with the message and the student's text, with the error's status."""
+    if number is None:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
     if request.htmx:
         return _mine_response(
             request, session, participant, number, error=error.message, text=text, token=token,
@@ -89,89 +112,69 @@ def _limit_posts(participant):
     )
 
 
-@require_POST
-def answer_post(request, code, number):
-    session, participant = _room(request, code)
-    if participant is None:
-        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+def _answer_form(request) -> tuple[str, uuid.UUID]:
     form = AnswerForm(request.POST)
     form.is_valid()
-    text = form.cleaned_data.get("text", "") or ""
-    token = form.cleaned_data.get("client_token") or uuid.uuid4()
+    return form.cleaned_data.get("text") or "", form.cleaned_data.get("client_token") or uuid.uuid4()
+
+
+@require_POST
+@participant_view
+def answer_post(request, session, participant, number):
+    text, token = _answer_form(request)
     try:
         _limit_posts(participant)
         services.answer_post(participant=participant, number=number, text=text, client_token=token)
     except SessionError as error:
-        return _fail(request, session, participant, number, error, text, token)
-    if request.htmx:
-        session.refresh_from_db()
-        return _mine_response(request, session, participant, number)
-    return redirect(f"{session.get_absolute_url()}#q-{number}")
-
-
-def _own_answer_number(session, participant, pk):
-    answer = participant.answers.select_related("question").filter(pk=pk).first()
-    return answer.question.number if answer else None
+        return _refused(request, session, participant, number, error, text, token)
+    return _answered(request, session, participant, number)
 
 
 @require_POST
-def answer_edit(request, code, pk):
-    session, participant = _room(request, code)
-    if participant is None:
-        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
-    form = AnswerForm(request.POST)
-    form.is_valid()
-    text = form.cleaned_data.get("text", "") or ""
-    number = _own_answer_number(session, participant, pk)
+@participant_view
+def answer_edit(request, session, participant, pk):
+    text, _ = _answer_form(request)
+    answer = participant.answers.select_related("question").filter(pk=pk).first()
+    number = answer.question.number if answer else None
     try:
         _limit_posts(participant)
         services.answer_edit(participant=participant, answer_id=pk, text=text)
     except SessionError as error:
-        if number is None:
-            return HttpResponse(error.message, status=error.status, content_type="text/plain")
-        return _fail(request, session, participant, number, error, text, None)
-    if request.htmx:
-        return _mine_response(request, session, participant, number)
-    return redirect(f"{session.get_absolute_url()}#q-{number}")
+        return _refused(request, session, participant, number, error, text, None)
+    return _answered(request, session, participant, number)
 
 
 @require_POST
-def answer_delete(request, code, pk):
-    session, participant = _room(request, code)
-    if participant is None:
-        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+@participant_view
+def answer_delete(request, session, participant, pk):
     try:
         question = services.answer_delete(participant=participant, answer_id=pk)
     except SessionError as error:
-        return HttpResponse(error.message, status=error.status, content_type="text/plain")
-    if request.htmx:
-        return _mine_response(request, session, participant, question.number)
-    return redirect(f"{session.get_absolute_url()}#q-{question.number}")
+        return _refused(request, session, participant, None, error, "", None)
+    return _answered(request, session, participant, question.number)
 
 
 @require_POST
-def answer_vote(request, code, pk):
-    session, participant = _room(request, code)
-    if participant is None:
-        return HttpResponse("Join the session first.", status=403, content_type="text/plain")
+@participant_view
+def answer_vote(request, session, participant, pk):
     try:
         ratelimit.check(
             "vote", str(participant.pk), limit=settings.SEMINAR_POST_RATE * 4,
             message="You are voting very fast. Please wait a moment.",
         )
         voted = services.vote_toggle(participant=participant, answer_id=pk)
-    except SessionError as error:
-        answer = selectors.answer_with_votes(pk) if request.htmx else None
-        if answer is None or answer.session_id != session.pk or answer.hidden:
+        error = None
+    except SessionError as refused:
+        error = refused
+    answer = selectors.answer_with_votes(pk)
+    if not request.htmx or answer is None or answer.session_id != session.pk or answer.hidden:
+        if error:
             return HttpResponse(error.message, status=error.status, content_type="text/plain")
-        ctx = {"answer": answer, "session": session, "voted": pk in selectors.voted_answer_ids(participant), "error": error.message}
-        return HttpResponse(
-            render_to_string("seminar/fragments.html#vote-button", ctx, request=request), status=error.status
-        )
-    if request.htmx:
-        answer = selectors.answer_with_votes(pk)
-        ctx = {"answer": answer, "session": session, "voted": voted}
-        html = render_to_string("seminar/fragments.html#vote-button", ctx, request=request)
+        return redirect(session.get_absolute_url())
+    if error:
+        voted = pk in selectors.voted_answer_ids(participant)
+    ctx = {"answer": answer, "session": session, "voted": voted, "error": error and error.message}
+    html = render_to_string("seminar/fragments.html#vote-button", ctx, request=request)
+    if not error:
         html += render_to_string("seminar/fragments.html#votes", {**ctx, "oob": True}, request=request)
-        return HttpResponse(html)
-    return redirect(session.get_absolute_url())
+    return HttpResponse(html, status=error.status if error else 200)
