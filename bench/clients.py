@@ -19,7 +19,7 @@ from collections import Counter
 from websockets.asyncio.client import connect
 
 KEY = re.compile(r"bench-(\d+)-x")
-CONNECT_CONCURRENCY = 50
+CONNECT_CONCURRENCY = 20
 
 
 async def main(spec: dict) -> None:

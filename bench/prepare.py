@@ -30,6 +30,9 @@ def main() -> None:
     call_command("load_guide", str(ROOT / "guide" / "data" / "dangerous-illusion-of-ai-coding.txt"), verbosity=0)
     guide = Guide.objects.order_by("-pk").first()
     user, _ = get_user_model().objects.get_or_create(username="bench-facilitator")
+    if os.environ.get("BENCH_FACILITATOR_PASSWORD"):  # tests sign in as the facilitator
+        user.set_password(os.environ["BENCH_FACILITATOR_PASSWORD"])
+        user.save()
     session = services.session_start(
         facilitator=user, guide=guide, title="Bench", names_hidden=False, answer_first=False
     )

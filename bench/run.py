@@ -114,7 +114,10 @@ class App:
                 cmd = [PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
                        "--no-access-log", "--ws-per-message-deflate", "false", "seminar.asgi:application"]
             else:
-                cmd = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "seminar.asgi:application"]
+                # As docs/deploy.md recommends: a whole class connecting at once can make a
+                # handshake wait longer than Daphne's default 5 s.
+                cmd = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                       "--websocket_connect_timeout", "30", "seminar.asgi:application"]
             log = open(log_dir / f"bench-{self.name}-{port}.log", "wb")
             proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
             self.procs.append(proc)

@@ -28,6 +28,8 @@ FORWARDING_TYPES = frozenset({"fragment", "reveal", "ended"})
 
 class LiveConsumer(AsyncWebsocketConsumer):
     role: str  # "participant" | "board" | "facilitator", from the route
+    # Until the snapshot is sent (and while a re-sync is), broadcasts queue up behind it.
+    _busy = True
 
     async def dispatch(self, message):
         if message["type"] in FORWARDING_TYPES:
@@ -48,12 +50,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         await self._send_snapshot()
+        attach = getattr(self.channel_layer, "attach", None)
+        if attach is not None:  # seminar.layers: idle consumers take broadcasts directly
+            attach(self.channel_name, self)
         self.heartbeat = asyncio.create_task(self._heartbeat())
 
     async def disconnect(self, code):
         task = getattr(self, "heartbeat", None)
         if task:
             task.cancel()
+        detach = getattr(self.channel_layer, "detach", None)
+        if detach is not None and getattr(self, "channel_name", None):
+            detach(self.channel_name)
         if getattr(self, "participant_id", None):
             await database_sync_to_async(services.connection_close)(channel_name=self.channel_name)
 
@@ -96,12 +104,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _send_snapshot(self):
         # Groups are joined before the state is read, so no change can fall between the two.
-        html, readers = await database_sync_to_async(self._snapshot)()
-        for group in readers:
-            if group not in self.groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.groups.append(group)
-        await self.send(text_data=html)
+        self._busy = True
+        try:
+            html, readers = await database_sync_to_async(self._snapshot)()
+            for group in readers:
+                if group not in self.groups:
+                    await self.channel_layer.group_add(group, self.channel_name)
+                    self.groups.append(group)
+            await self.send(text_data=html)
+        finally:
+            self._busy = False
 
     def _beat(self) -> int | None:
         if self.participant_id:
@@ -174,6 +186,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"error": text}))
 
     # -- from the channel layer ----------------------------------------------------------------
+
+    async def deliver_now(self, message) -> bool:
+        """Called by seminar.layers for a broadcast when this consumer's queue is empty: forward
+        it now (one call instead of a queue and a task wake-up), unless a snapshot is being
+        read or sent, or it needs the database; False means "queue it"."""
+        if self._busy or message["type"] not in FORWARDING_TYPES:
+            return False
+        await getattr(self, get_handler_name(message))(message)
+        return True
+
+    async def live_resync(self, event):
+        """The layer dropped this socket's backlog (it fell too far behind): start afresh."""
+        await self._send_snapshot()
 
     async def fragment(self, event):
         await self.send(text_data=event["html"])
