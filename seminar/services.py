@@ -298,6 +298,10 @@ def answer_post(
         _check_live(session)
         question = _question(session, number)
         _open_state(session, question)
+        # Again under the lock: a retry of this very post may have committed meanwhile.
+        retried = Answer.objects.filter(participant=participant, client_token=token).first()
+        if retried is not None:
+            return retried, False
         if Answer.objects.filter(participant=participant, question=question).exists():
             raise SessionError(
                 "You have already answered this question. Edit your answer instead.",
