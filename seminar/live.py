@@ -317,8 +317,20 @@ def session_ended(session_id: int) -> None:
     session = _session(session_id)
     mark = version_mark(session.version)
     html = mark + render_fragment("seminar/fragments.html#ended", {"session": session, "oob": True})
+    # Ending closed every question: students' forms go, and every answer is theirs to read,
+    # exactly as a reload would show (their sockets close after this frame).
+    students_html = html
+    answers = list(selectors.answers_with_votes(session))
+    for state in selectors.question_states(session):
+        ctx = {
+            "session": session, "state": state, "oob": True, "may_read": True, "audience": "student",
+            "show_names": not session.names_hidden,
+            "answers": [a for a in answers if a.question_id == state.question_id],
+        }
+        students_html += render_fragment("seminar/fragments.html#question-state", ctx)
+        students_html += render_fragment("seminar/room.html#answers", ctx)
     send([
-        (groups.students(session.pk), {"type": "ended", "html": html}),
+        (groups.students(session.pk), {"type": "ended", "html": students_html}),
         (groups.board(session.pk), {"type": "ended", "html": html}),
         (groups.facilitator(session.pk), {"type": "ended", "html": html}),
     ])

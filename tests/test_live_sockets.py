@@ -122,10 +122,15 @@ async def test_ending_reaches_every_socket_and_closes_it(session, facilitator, s
     console, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
     for comm in (room, board, console):
         await comm.receive_from()
+    await database_sync_to_async(services.question_set_open)(session=session, by=facilitator, number=1, is_open=True)
     await database_sync_to_async(services.session_end)(session=session, by=facilitator)
-    for comm in (room, board, console):
+    frame = await receive_until(room, 'id="ended"')
+    # The student's open question closes with the session: no form left to type into.
+    assert 'id="q-1-state" class="q-state" data-status="closed"' in frame
+    for comm in (board, console):
         frame = await receive_until(comm, 'id="ended"')
         assert "This session has ended" in frame
+    for comm in (room, board, console):
         closed = await comm.receive_output(timeout=2)
         assert closed["type"] == "websocket.close"
 
