@@ -80,7 +80,8 @@ def session_list(request):
 def session_new(request):
     initial = {}
     if guide_id := request.GET.get("guide"):
-        initial["guide"] = Guide.objects.filter(pk=guide_id).first() if guide_id.isdigit() else None
+        known = guide_id.isascii() and guide_id.isdigit()  # not "²", which isdigit() accepts
+        initial["guide"] = Guide.objects.filter(pk=guide_id).first() if known else None
     form = SessionStartForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -113,7 +114,7 @@ def step_go(request, code):
             session = services.step_next(session=session, by=request.user)
         elif to == "previous":
             session = services.step_previous(session=session, by=request.user)
-        elif to.isdigit():
+        elif to.isascii() and to.isdigit():  # not "²": str.isdigit() is true for it
             session = services.step_go(session=session, by=request.user, to=int(to))
         else:
             raise SessionError("Choose a step.", code="invalid_step")
