@@ -7,14 +7,17 @@ a gap asks for a snapshot (see static/seminar/live.js).
 """
 
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
 from seminar import groups, selectors
-from seminar.models import Answer, Session
+from seminar.models import Answer, QuestionState, Session
 
 log = logging.getLogger(__name__)
 
@@ -147,16 +150,13 @@ def _question_counts(session: Session, question_id: int, mark: str) -> list[tupl
 
 
 def _facilitator_question(session: Session, question_id: int, mark: str) -> tuple[str, dict]:
-    from guide.models import Question
-
-    question = Question.objects.get(pk=question_id)
-    participants = selectors.participants_with_presence(session)
-    missing = selectors.missing_by_question(session, participants)
+    """The console's "not answered yet" line for one question."""
+    state = QuestionState.objects.select_related("question").get(session=session, question_id=question_id)
     html = mark + render_fragment(
         "seminar/console.html#missing",
         {
-            "session": session, "question": question, "participants": participants,
-            "missing": missing.get(question_id, []), "oob": True,
+            "session": session, "question": state.question,
+            "missing": selectors.not_answered(session, state.question), "oob": True,
         },
     )
     return fragment(groups.facilitator(session.pk), html)
@@ -187,7 +187,8 @@ def answer_added(session_id: int, answer_id: int, *, reveal_to_author: bool = Tr
         _facilitator_question(session, qid, mark),
         *_question_counts(session, qid, mark),
     ]
-    if reveal_to_author:
+    if reveal_to_author and session.answer_first:
+        # Answer-first lifts for the author: their other tabs get the list and join its readers.
         state = selectors.question_state(session, answer.question)
         html = mark + render_fragment(
             "seminar/room.html#answers",
@@ -279,7 +280,41 @@ def votes_changed(session_id: int, answer_id: int, voter_id: int, voted: bool) -
     ])
 
 
+# Presence changes come in floods (a class of 1,000 connecting): at most one broadcast per
+# session per this many seconds, showing the latest state. 0 sends at once.
+_presence_pending: set[int] = set()
+_presence_lock = threading.Lock()
+
+
 def presence_changed(session_id: int) -> None:
+    """Someone joined, connected or left: schedule the presence broadcast (coalesced)."""
+    delay = settings.SEMINAR_PRESENCE_DELAY
+    if delay <= 0:
+        send_presence(session_id)
+        return
+    with _presence_lock:
+        if session_id in _presence_pending:
+            return
+        _presence_pending.add(session_id)
+    timer = threading.Timer(delay, _send_presence_later, args=[session_id])
+    timer.daemon = True
+    timer.start()
+
+
+def _send_presence_later(session_id: int) -> None:
+    with _presence_lock:
+        _presence_pending.discard(session_id)
+    try:
+        send_presence(session_id)
+    except Session.DoesNotExist:
+        pass  # deleted meanwhile
+    except Exception:
+        log.exception("Presence broadcast for session %s failed", session_id)
+    finally:
+        connections.close_all()  # this timer thread's own database connection
+
+
+def send_presence(session_id: int) -> None:
     """Who is here. Not versioned: the count is refreshed by every snapshot anyway."""
     session = _session(session_id)
     participants = selectors.participants_with_presence(session)

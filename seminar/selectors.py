@@ -1,8 +1,9 @@
 """Reads that pages, snapshots, broadcasts and exports share."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from guide.models import Question
@@ -104,25 +105,35 @@ def online_participants(session: Session) -> list[Participant]:
 
 
 def participants_with_presence(session: Session) -> list[Participant]:
+    """Everyone who joined, each with `online` (a fresh connection)."""
     fresh = Connection.objects.filter(
         participant=OuterRef("pk"), last_seen__gte=timezone.now() - PRESENCE_TTL
     )
-    return list(
-        session.participants.annotate(online=Exists(fresh)).prefetch_related(
-            Prefetch("answers", queryset=Answer.objects.only("participant_id", "question_id"))
-        )
+    return list(session.participants.annotate(online=Exists(fresh)))
+
+
+# The console names this many students who have not answered; beyond that it counts them.
+MISSING_NAMED = 40
+
+
+@dataclass(frozen=True)
+class NotAnswered:
+    names: list[str]
+    count: int
+    participant_count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.names)
+
+
+def not_answered(session: Session, question: Question) -> NotAnswered:
+    """Who has not answered `question` yet: two queries, whatever the size of the class."""
+    waiting = session.participants.exclude(answers__question=question).order_by("joined_at", "pk")
+    return NotAnswered(
+        names=list(waiting.values_list("name", flat=True)[:MISSING_NAMED]),
+        count=waiting.count(),
+        participant_count=session.participants.count(),
     )
-
-
-def missing_by_question(session: Session, participants: list[Participant]) -> dict[int, list]:
-    """For each question id: the participants who have not answered it yet."""
-    answered: dict[int, set[int]] = {}
-    for p in participants:
-        for a in p.answers.all():
-            answered.setdefault(a.question_id, set()).add(p.pk)
-    return {
-        q.pk: [p for p in participants if p.pk not in answered.get(q.pk, set())]
-        for q in session.guide.questions.all()
-    }
 
 

@@ -7,14 +7,22 @@ from seminar import groups, live, selectors
 from seminar.models import Participant, Session
 
 
-def room_context(session: Session, participant: Participant) -> dict:
+def room_context(session: Session, participant: Participant, *, question_number: int | None = None) -> dict:
+    """What a student's room shows; with `question_number`, only that question's part (cheaper:
+    the response to a post needs nothing else)."""
     ctx = live.stage_context(session)
     answered = selectors.answered_question_ids(participant)
     voted = selectors.voted_answer_ids(participant)
     mine = {a.question_id: a for a in participant.answers.all()}
-    answers = list(selectors.answers_with_votes(session))
+    states = selectors.question_states(session)
+    if question_number is not None:
+        states = [s for s in states if s.question.number == question_number]
+    answers = selectors.answers_with_votes(session)
+    if question_number is not None:
+        answers = answers.filter(question__number=question_number)
+    answers = list(answers)
     questions = []
-    for state in selectors.question_states(session):
+    for state in states:
         may_read = selectors.may_read_answers(session, state, answered)
         questions.append({
             "state": state,
@@ -47,7 +55,6 @@ def board_context(session: Session) -> dict:
 def console_context(session: Session) -> dict:
     ctx = live.stage_context(session)
     participants = selectors.participants_with_presence(session)
-    missing = selectors.missing_by_question(session, participants)
     answers = list(selectors.answers_with_votes(session, include_hidden=True))
     ctx.update(
         participants=participants,
@@ -56,7 +63,7 @@ def console_context(session: Session) -> dict:
             {
                 "state": state,
                 "answers": [a for a in answers if a.question_id == state.question_id],
-                "missing": missing.get(state.question_id, []),
+                "missing": selectors.not_answered(session, state.question),
             }
             for state in selectors.question_states(session)
         ],

@@ -88,11 +88,12 @@ def test_step_change_broadcasts_to_every_audience_once(session, facilitator, bro
 
 
 def test_one_step_change_renders_each_fragment_once_whatever_the_audience_size(
-    session, facilitator, monkeypatch, transactional_db
+    session, facilitator, monkeypatch, transactional_db, settings
 ):
     """Render once, send to all: the number of renders does not depend on connected sockets."""
     from seminar import live
 
+    settings.SEMINAR_PRESENCE_DELAY = 0  # no presence broadcast still pending from the joins
     for n in range(30):
         services.participant_join(session=session, name=f"Student {n}")
     rendered = []

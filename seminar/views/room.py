@@ -68,8 +68,8 @@ def room_state(request, session, participant):
 
 def _mine_response(request, session, participant, number, *, error=None, text="", token=None, status=200):
     """The "your answer" box for one question (the form, or the posted answer)."""
-    ctx = snapshots.room_context(session, participant)
-    q = next((q for q in ctx["questions"] if q["state"].question.number == number), None)
+    ctx = snapshots.room_context(session, participant, question_number=number)
+    q = next(iter(ctx["questions"]), None)
     if q is None:
         raise Http404("No such question.")
     ctx.update(q)
