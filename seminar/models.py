@@ -47,6 +47,9 @@ class Session(models.Model):
     def __str__(self):
         return f"{self.code} · {self.display_title}"
 
+    def get_absolute_url(self):
+        return reverse("seminar:room", args=[self.code])
+
     @property
     def display_title(self):
         return self.title or self.guide.title
@@ -54,9 +57,6 @@ class Session(models.Model):
     @property
     def is_live(self):
         return self.ended_at is None
-
-    def get_absolute_url(self):
-        return reverse("seminar:room", args=[self.code])
 
 
 class Participant(models.Model):
@@ -92,6 +92,9 @@ class Connection(models.Model):
     channel_name = models.CharField(max_length=200, unique=True)
     last_seen = models.DateTimeField()
 
+    def __str__(self):
+        return f"{self.participant} on {self.channel_name}"
+
 
 class StepLog(models.Model):
     """When each agenda step was on screen, for the summary's timeline."""
@@ -105,6 +108,9 @@ class StepLog(models.Model):
 
     class Meta:
         ordering = ["started_at", "pk"]
+
+    def __str__(self):
+        return f"{self.title} from {self.started_at:%H:%M:%S}"
 
 
 class QuestionState(models.Model):
@@ -120,6 +126,9 @@ class QuestionState(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "question"], name="question_state_unique"),
         ]
+
+    def __str__(self):
+        return f"Q{self.question.number} {'open' if self.is_open else 'closed'}"
 
     @property
     def was_closed(self):
@@ -164,6 +173,9 @@ class Vote(models.Model):
             models.UniqueConstraint(fields=["answer", "participant"], name="vote_one_per_answer"),
         ]
 
+    def __str__(self):
+        return f"{self.participant} for answer {self.answer_id}"
+
 
 class StepNote(models.Model):
     """The facilitator's notes on one agenda step, shown in the summary."""
@@ -177,3 +189,6 @@ class StepNote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "step_key"], name="step_note_unique"),
         ]
+
+    def __str__(self):
+        return f"Notes on {self.step_key}"
