@@ -56,8 +56,13 @@ async def main(spec: dict) -> None:
         async with sem:
             try:
                 ws = await connect(
-                    s["url"], additional_headers=s["headers"], compression=None,
-                    max_queue=None, open_timeout=60, ping_interval=None, max_size=2**24,
+                    s["url"],
+                    additional_headers=s["headers"],
+                    compression=None,
+                    max_queue=None,
+                    open_timeout=60,
+                    ping_interval=None,
+                    max_size=2**24,
                 )
             except Exception as error:  # noqa: BLE001
                 closed[i] = f"connect failed: {error!r}"
@@ -96,14 +101,21 @@ async def main(spec: dict) -> None:
     for i in range(n):
         for k, t in seen[i].items():
             arrivals.setdefault(k, []).append(round(t, 4))
-    print(json.dumps({
-        "sockets": n,
-        "failed": failed,
-        "errors": Counter(c for c in closed if c and not c.startswith("closed")).most_common(5),
-        "extra_snapshots": sum(max(0, s - 1) for s in snapshots),
-        "arrivals": arrivals,
-        "frames": frames,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "sockets": n,
+                "failed": failed,
+                "errors": Counter(
+                    c for c in closed if c and not c.startswith("closed")
+                ).most_common(5),
+                "extra_snapshots": sum(max(0, s - 1) for s in snapshots),
+                "arrivals": arrivals,
+                "frames": frames,
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,11 @@ from seminar import selectors, services  # noqa: E402
 
 
 def main() -> None:
-    call_command("load_guide", str(ROOT / "guide" / "data" / "dangerous-illusion-of-ai-coding.txt"), verbosity=0)
+    call_command(
+        "load_guide",
+        str(ROOT / "guide" / "data" / "dangerous-illusion-of-ai-coding.txt"),
+        verbosity=0,
+    )
     guide = Guide.objects.order_by("-pk").first()
     user, _ = get_user_model().objects.get_or_create(username="bench-facilitator")
     if os.environ.get("BENCH_FACILITATOR_PASSWORD"):  # tests sign in as the facilitator

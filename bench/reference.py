@@ -54,7 +54,9 @@ async def http_post(reader, writer):
         text = urllib.parse.parse_qs(body.decode()).get("text", [""])[0]
         pk = next(COUNTER)
         broadcast(CLIENTS, fragment(pk, text))
-        writer.write(b"HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
         await writer.drain()
     finally:
         writer.close()

@@ -68,7 +68,8 @@ class SeminarChannelLayer(InMemoryChannelLayer):
         except asyncio.QueueFull:
             log.warning(
                 "Channel %s is full (%d messages): dropping its backlog and telling it to re-sync",
-                channel, queue.qsize(),
+                channel,
+                queue.qsize(),
             )
             while not queue.empty():
                 queue.get_nowait()

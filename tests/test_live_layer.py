@@ -60,7 +60,9 @@ async def test_socket_that_falls_behind_gets_a_fresh_snapshot(session, student_c
     layer._direct.clear()  # as if the consumer were busy: everything queues
     with caplog.at_level(logging.WARNING, logger="seminar.layers"):
         for n in range(layer.capacity + 1):
-            await layer.group_send(groups.students(session.pk), {"type": "fragment", "html": f"<!--v:{n}-->"})
+            await layer.group_send(
+                groups.students(session.pk), {"type": "fragment", "html": f"<!--v:{n}-->"}
+            )
     assert "is full" in caplog.text
     frame = await receive_until(comm, "snapshot", timeout=5)
     assert frame.startswith("<!--v:") and 'id="stage"' in frame

@@ -31,7 +31,9 @@ def shared_backends():
         import psycopg
         import redis
     except ImportError as error:  # pragma: no cover - the scale extra is part of `make install`
-        pytest.fail(f"the scale-out test needs psycopg and redis (pip install -e '.[scale]'): {error}")
+        pytest.fail(
+            f"the scale-out test needs psycopg and redis (pip install -e '.[scale]'): {error}"
+        )
     name = f"seminar_scaleout_{os.getpid()}"
     try:
         with psycopg.connect(PG, autocommit=True, connect_timeout=5) as conn:
@@ -54,11 +56,16 @@ async def http_post(port, path, form, cookies):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     body = urllib.parse.urlencode(form).encode()
     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    writer.write((
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
-        f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\nX-CSRFToken: {cookies['csrftoken']}\r\n"
-        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body)
+    writer.write(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+            f"X-CSRFToken: {cookies['csrftoken']}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
     data = await asyncio.wait_for(reader.read(), 20)
     writer.close()
     head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
@@ -102,15 +109,31 @@ async def frame_with(ws, pattern, timeout=10.0):
 
 
 def test_two_workers_share_one_session(shared_backends):
-    env = {**shared_backends, "SEMINAR_POST_RATE": "1000", "SEMINAR_JOIN_RATE": "1000",
-           "BENCH_FACILITATOR_PASSWORD": "scale-out-test-pass"}
+    env = {
+        **shared_backends,
+        "SEMINAR_POST_RATE": "1000",
+        "SEMINAR_JOIN_RATE": "1000",
+        "BENCH_FACILITATOR_PASSWORD": "scale-out-test-pass",
+    }
     full_env = {**os.environ, "SECRET_KEY": "test-only-not-secret", "STATIC_MANIFEST": "0", **env}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
-                   env=full_env, check=True)
-    info = json.loads(subprocess.run(
-        [sys.executable, "bench/prepare.py"], cwd=ROOT, env=full_env, check=True,
-        capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1])
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=full_env,
+        check=True,
+    )
+    info = json.loads(
+        subprocess.run(
+            [sys.executable, "bench/prepare.py"],
+            cwd=ROOT,
+            env=full_env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     code = info["code"]
     first = Server(env=env, log_name="scaleout-a").start()
     second = Server(env=env, log_name="scaleout-b").start()
@@ -133,7 +156,9 @@ async def scenario(a, b, code):
     assert match
 
     # An answer posted through the second worker reaches the board on the first.
-    status, _ = await http_post(b, f"/s/{code}/q/1/answer/", {"text": "Posted via B, seen on A"}, ben)
+    status, _ = await http_post(
+        b, f"/s/{code}/q/1/answer/", {"text": "Posted via B, seen on A"}, ben
+    )
     assert status == 302
     frame, _ = await frame_with(board, r"Posted via B, seen on A")
     assert re.search(r'id="answer-\d+"', frame)
@@ -142,9 +167,15 @@ async def scenario(a, b, code):
 
     # A step change made through the second worker reaches a student on the first.
     fac = {"csrftoken": secrets.token_hex(16)}
-    status, got = await http_post(b, "/accounts/login/", {
-        "username": "bench-facilitator", "password": "scale-out-test-pass"}, fac)
-    assert status == 302 and "sessionid" in got, "facilitator sign-in through the second worker failed"
+    status, got = await http_post(
+        b,
+        "/accounts/login/",
+        {"username": "bench-facilitator", "password": "scale-out-test-pass"},
+        fac,
+    )
+    assert status == 302 and "sessionid" in got, (
+        "facilitator sign-in through the second worker failed"
+    )
     fac.update(got)
     status, _ = await http_post(b, f"/facilitate/{code}/step/", {"to": "next"}, fac)
     assert status == 302
