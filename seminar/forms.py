@@ -26,8 +26,19 @@ class JoinNameForm(forms.Form):
     )
 
 
+class GuideChoiceField(forms.ModelChoiceField):
+    """Only the id as the form sends it: int() would also take "١" (an Arabic-Indic one)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not str(value).strip().isascii():
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class SessionStartForm(forms.Form):
-    guide = forms.ModelChoiceField(
+    guide = GuideChoiceField(
         queryset=Guide.objects.none(), empty_label=None, label="Study guide"
     )
     title = forms.CharField(label="Title (optional)", max_length=200, required=False)
