@@ -7,10 +7,16 @@ from seminar import groups, live, selectors
 from seminar.models import Participant, Session
 
 
-def room_context(session: Session, participant: Participant, *, question_number: int | None = None) -> dict:
-    """What a student's room shows; with `question_number`, only that question's part (cheaper:
-    the response to a post needs nothing else)."""
-    ctx = live.stage_context(session)
+def room_context(
+    session: Session, participant: Participant, *, question_number: int | None = None,
+    with_answers: bool = True,
+) -> dict:
+    """What a student's room shows; with `question_number`, only that question's part, and
+    without classmates' answers unless asked (the response to a post needs little else)."""
+    if question_number is None:
+        ctx = live.stage_context(session)
+    else:
+        ctx = {"session": session, "guide": session.guide}
     answered = selectors.answered_question_ids(participant)
     voted = selectors.voted_answer_ids(participant)
     mine = {a.question_id: a for a in participant.answers.all()}
@@ -20,7 +26,7 @@ def room_context(session: Session, participant: Participant, *, question_number:
     answers = selectors.answers_with_votes(session)
     if question_number is not None:
         answers = answers.filter(question__number=question_number)
-    answers = list(answers)
+    answers = list(answers) if with_answers else []
     questions = []
     for state in states:
         may_read = selectors.may_read_answers(session, state, answered)

@@ -66,9 +66,12 @@ def room_state(request, session, participant):
     return HttpResponse(html)
 
 
-def _mine_response(request, session, participant, number, *, error=None, text="", token=None, status=200):
-    """The "your answer" box for one question (the form, or the posted answer)."""
-    ctx = snapshots.room_context(session, participant, question_number=number)
+def _mine_response(
+    request, session, participant, number, *, error=None, text="", token=None, status=200, reveal=False
+):
+    """The "your answer" box for one question (the form, or the posted answer). With `reveal`,
+    the classmates' answers come along: answer-first has just lifted for this student."""
+    ctx = snapshots.room_context(session, participant, question_number=number, with_answers=reveal)
     q = next(iter(ctx["questions"]), None)
     if q is None:
         raise Http404("No such question.")
@@ -76,17 +79,17 @@ def _mine_response(request, session, participant, number, *, error=None, text=""
     ctx.update(error=error, draft=text, token=token or uuid.uuid4(), editing=error is not None and q["mine"] is not None)
     html = render_to_string("seminar/room.html#mine", ctx, request=request)
     if error is None:
-        # The answers this student may now read come along (answer-first lifted).
-        html += render_to_string("seminar/room.html#answers", {**ctx, "oob": True}, request=request)
         html += render_to_string("seminar/fragments.html#question-state", {**ctx, "oob": True}, request=request)
+    if reveal:
+        html += render_to_string("seminar/room.html#answers", {**ctx, "oob": True}, request=request)
     return HttpResponse(html, status=status)
 
 
-def _answered(request, session, participant, number):
+def _answered(request, session, participant, number, *, reveal=False):
     """After a successful post, edit or delete: the new box (htmx) or back to the question."""
     if request.htmx:
         session.refresh_from_db()
-        return _mine_response(request, session, participant, number)
+        return _mine_response(request, session, participant, number, reveal=reveal)
     return redirect(f"{session.get_absolute_url()}#q-{number}")
 
 
@@ -127,7 +130,8 @@ def answer_post(request, session, participant, number):
         services.answer_post(participant=participant, number=number, text=text, client_token=token)
     except SessionError as error:
         return _refused(request, session, participant, number, error, text, token)
-    return _answered(request, session, participant, number)
+    # Without answer-first this student already reads the list; with it, it opens now.
+    return _answered(request, session, participant, number, reveal=session.answer_first)
 
 
 @require_POST
