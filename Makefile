@@ -33,7 +33,7 @@ run: $(VENV)/.installed .secret_key
 	$(PY) manage.py load_guide guide/data/dangerous-illusion-of-ai-coding.txt && \
 	$(PY) manage.py ensure_facilitator && \
 	$(PY) manage.py serve_banner --host $(HOST) --port $(PORT) && \
-	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) seminar.asgi:application
+	exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
 	$(PY) -m playwright --version >/dev/null

@@ -118,19 +118,8 @@ class App:
         for _ in range(self.workers):
             port = free_port()
             if self.server == "uvicorn":
-                cmd = [
-                    PY,
-                    "-m",
-                    "uvicorn",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                    "--ws-per-message-deflate",
-                    "false",
-                    "seminar.asgi:application",
-                ]
+                # The app's own server command, exactly as `make run` serves it.
+                cmd = [PY, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
             else:
                 # As docs/deploy.md recommends: a whole class connecting at once can make a
                 # handshake wait longer than Daphne's default 5 s.
@@ -573,7 +562,10 @@ def main() -> None:
     )
     parser.add_argument("--drain", type=float, default=2.0, help="seconds to wait after each phase")
     parser.add_argument("--per-client", type=int, default=1000, help="sockets per client process")
-    parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"])
+    parser.add_argument(
+        "--server", default="uvicorn", choices=["daphne", "uvicorn"],
+        help="uvicorn: manage.py serve, what make run uses (default); daphne: for comparison",
+    )
     parser.add_argument("--workers", type=int, default=2, help="scale-out ASGI workers")
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument(

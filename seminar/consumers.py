@@ -30,6 +30,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     role: str  # "participant" | "board" | "facilitator", from the route
     # Until the snapshot is sent (and while a re-sync is), broadcasts queue up behind it.
     _busy = True
+    # A direct delivery is still waiting for the client to read (see deliver_now).
+    _stalled = False
 
     async def dispatch(self, message):
         if message["type"] in FORWARDING_TYPES:
@@ -45,6 +47,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         self.session_id, self.participant_id = viewer
+        self._loop = asyncio.get_running_loop()
         await self.accept()
         for group in self._base_groups():
             await self.channel_layer.group_add(group, self.channel_name)
@@ -89,7 +92,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return [groups.board(self.session_id)]
         if self.role == "facilitator":
             return [groups.facilitator(self.session_id)]
-        return [groups.students(self.session_id), groups.participant(self.session_id, self.participant_id)]
+        return [
+            groups.students(self.session_id),
+            groups.participant(self.session_id, self.participant_id),
+        ]
 
     # -- state -------------------------------------------------------------------------------
 
@@ -106,14 +112,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # Groups are joined before the state is read, so no change can fall between the two.
         self._busy = True
         try:
-            html, readers = await database_sync_to_async(self._snapshot)()
-            for group in readers:
-                if group not in self.groups:
-                    await self.channel_layer.group_add(group, self.channel_name)
-                    self.groups.append(group)
+            html, question_groups = await database_sync_to_async(self._snapshot)()
+            await self._move_to(question_groups)
             await self.send(text_data=html)
         finally:
             self._busy = False
+
+    async def _move_to(self, question_groups: list[str]) -> None:
+        """Be in exactly these readers/waiting groups (a student is in one of each pair)."""
+        prefix = f"session-{self.session_id}-"
+        for group in list(self.groups):
+            is_question_group = group.startswith((prefix + "readers-", prefix + "waiting-"))
+            if is_question_group and group not in question_groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+                self.groups.remove(group)
+        for group in question_groups:
+            if group not in self.groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups.append(group)
 
     def _beat(self) -> int | None:
         if self.participant_id:
@@ -191,10 +207,26 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """Called by seminar.layers for a broadcast when this consumer's queue is empty: forward
         it now (one call instead of a queue and a task wake-up), unless a snapshot is being
         read or sent, or it needs the database; False means "queue it"."""
-        if self._busy or message["type"] not in FORWARDING_TYPES:
+        if self._busy or self._stalled or message["type"] not in FORWARDING_TYPES:
             return False
-        await getattr(self, get_handler_name(message))(message)
+        if asyncio.get_running_loop() is not self._loop:
+            return False  # sent from another event loop (a test's sync code): queue it
+        # Started eagerly: the frame is written to the socket before this returns, so frames
+        # keep their order. A client that stops reading makes the server's write wait for
+        # room in its buffer; that wait happens in the task, never in the layer's loop over
+        # the group, so one stuck laptop cannot hold back the class. Until it clears, this
+        # socket's messages queue (and a queue that fills up is re-synced by the layer).
+        handler = getattr(self, get_handler_name(message))
+        task = asyncio.Task(handler(message), loop=self._loop, eager_start=True)
+        if not task.done():
+            self._stalled = True
+            task.add_done_callback(self._unstall)
         return True
+
+    def _unstall(self, task):
+        self._stalled = False
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("Delivery to %s failed: %r", self.channel_name, task.exception())
 
     async def live_resync(self, event):
         """The layer dropped this socket's backlog (it fell too far behind): start afresh."""
@@ -208,6 +240,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if event["group"] not in self.groups:
             await self.channel_layer.group_add(event["group"], self.channel_name)
             self.groups.append(event["group"])
+        if event["leave"] in self.groups:
+            await self.channel_layer.group_discard(event["leave"], self.channel_name)
+            self.groups.remove(event["leave"])
         await self.send(text_data=event["html"])
 
     async def ended(self, event):

@@ -7,12 +7,11 @@ a gap asks for a snapshot (see static/seminar/live.js).
 """
 
 import logging
-import threading
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
@@ -39,13 +38,28 @@ def send(messages: list[tuple[str, dict]]) -> None:
         return
 
     async def send_all():
-        for group, event in messages:
+        for group, event in merged(messages):
             try:
                 await layer.group_send(group, event)
             except Exception:
                 log.exception("Broadcast to %s failed; clients will re-sync", group)
 
     async_to_sync(send_all)()
+
+
+def merged(messages: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """One frame per group per change: consecutive fragments for a group become one message
+    (a socket's cost is per frame, not per byte). Order per group is kept."""
+    out: list[tuple[str, dict]] = []
+    last: dict[str, int] = {}
+    for group, event in messages:
+        i = last.get(group)
+        if i is not None and event["type"] == "fragment" and out[i][1]["type"] == "fragment":
+            out[i] = (group, {**out[i][1], "html": out[i][1]["html"] + event["html"]})
+            continue
+        last[group] = len(out)
+        out.append((group, event))
+    return out
 
 
 def fragment(group: str, html: str) -> tuple[str, dict]:
@@ -136,7 +150,11 @@ def question_changed(session_id: int, question_id: int) -> None:
         )
         messages.append((
             groups.students(session.pk),
-            {"type": "reveal", "group": groups.readers(session.pk, question_id), "html": html},
+            {
+                "type": "reveal", "html": html,
+                "group": groups.readers(session.pk, question_id),
+                "leave": groups.waiting(session.pk, question_id),
+            },
         ))
     send(messages)
 
@@ -146,7 +164,11 @@ def _question_counts(session: Session, question_id: int, mark: str) -> list[tupl
     html = mark + render_fragment(
         "seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True}
     )
-    return [fragment(groups.students(session.pk), html), fragment(groups.board(session.pk), html)]
+    return [
+        fragment(groups.readers(session.pk, question_id), html),
+        fragment(groups.waiting(session.pk, question_id), html),
+        fragment(groups.board(session.pk), html),
+    ]
 
 
 def _facilitator_question(session: Session, question_id: int, mark: str) -> tuple[str, dict]:
@@ -204,7 +226,10 @@ def answer_added(session_id: int, answer_id: int, *, reveal_to_author: bool = Tr
         )
         messages.append((
             groups.participant(session.pk, answer.participant_id),
-            {"type": "reveal", "group": groups.readers(session.pk, qid), "html": html},
+            {
+                "type": "reveal", "html": html,
+                "group": groups.readers(session.pk, qid), "leave": groups.waiting(session.pk, qid),
+            },
         ))
     send(messages)
 
@@ -233,7 +258,7 @@ def answer_changed(session_id: int, answer_id: int) -> None:
         ]
     else:
         messages.append(fragment(groups.board(session.pk), mark))
-    messages.append(fragment(groups.students(session.pk), mark))
+    messages.append(fragment(groups.waiting(session.pk, answer.question_id), mark))
     send(messages)
 
 
@@ -275,35 +300,49 @@ def votes_changed(session_id: int, answer_id: int, voter_id: int, voted: bool) -
         fragment(groups.readers(session.pk, answer.question_id), mark + count),
         fragment(groups.board(session.pk), mark + count),
         fragment(groups.facilitator(session.pk), mark + count),
-        fragment(groups.students(session.pk), mark),
+        fragment(groups.waiting(session.pk, answer.question_id), mark),
         fragment(groups.participant(session.pk, voter_id), mark + button),
     ])
 
 
 # Presence changes come in floods (a class of 1,000 connecting): at most one broadcast per
-# session per this many seconds, showing the latest state. 0 sends at once.
+# session per SEMINAR_PRESENCE_DELAY seconds, showing the latest state. The wait is a timer on
+# the server's event loop, which the broadcast must run on anyway (the in-memory layer lives
+# there); with no event loop around (a management command, a sync test) it is sent at once.
 _presence_pending: set[int] = set()
-_presence_lock = threading.Lock()
 
 
 def presence_changed(session_id: int) -> None:
     """Someone joined, connected or left: schedule the presence broadcast (coalesced)."""
     delay = settings.SEMINAR_PRESENCE_DELAY
-    if delay <= 0:
+    loop = _server_loop()
+    if delay <= 0 or loop is None:
         send_presence(session_id)
         return
-    with _presence_lock:
-        if session_id in _presence_pending:
-            return
-        _presence_pending.add(session_id)
-    timer = threading.Timer(delay, _send_presence_later, args=[session_id])
-    timer.daemon = True
-    timer.start()
+    loop.call_soon_threadsafe(_schedule_presence, loop, session_id, delay)
 
 
-def _send_presence_later(session_id: int) -> None:
-    with _presence_lock:
-        _presence_pending.discard(session_id)
+def _server_loop():
+    """The event loop that runs this sync code's caller, when it is one (asgiref records it)."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    return loop if loop is not None and loop.is_running() else None
+
+
+def _schedule_presence(loop, session_id: int, delay: float) -> None:
+    if session_id in _presence_pending:
+        return
+    _presence_pending.add(session_id)
+    loop.call_later(delay, lambda: loop.create_task(_send_presence_later(session_id)))
+
+
+async def _send_presence_later(session_id: int) -> None:
+    _presence_pending.discard(session_id)
+    # Not thread-sensitive: the broadcast inside must be free to hop back onto this loop.
+    await sync_to_async(_send_presence_job, thread_sensitive=False)(session_id)
+
+
+def _send_presence_job(session_id: int) -> None:
+    close_old_connections()
     try:
         send_presence(session_id)
     except Session.DoesNotExist:
@@ -311,7 +350,7 @@ def _send_presence_later(session_id: int) -> None:
     except Exception:
         log.exception("Presence broadcast for session %s failed", session_id)
     finally:
-        connections.close_all()  # this timer thread's own database connection
+        close_old_connections()
 
 
 def send_presence(session_id: int) -> None:

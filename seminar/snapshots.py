@@ -84,7 +84,8 @@ def _mark(session: Session) -> str:
 
 
 def for_participant(session: Session, participant: Participant) -> tuple[str, list[str]]:
-    """(html, readers groups to join) for a student's socket."""
+    """(html, question groups to be in) for a student's socket: for each question, its readers
+    group if answer-first lets them read its answers, else its waiting group."""
     ctx = room_context(session, participant)
     parts = [_mark(session), live.render_fragment("seminar/room.html#stage", ctx)]
     parts.append(live.render_fragment("seminar/fragments.html#presence", {**ctx, "oob": True}))
@@ -93,8 +94,8 @@ def for_participant(session: Session, participant: Participant) -> tuple[str, li
         state_ctx = {**ctx, **q, "oob": True}
         parts.append(live.render_fragment("seminar/fragments.html#question-state", state_ctx))
         parts.append(live.render_fragment("seminar/room.html#answers", state_ctx))
-        if q["may_read"]:
-            readers.append(groups.readers(session.pk, q["state"].question_id))
+        readers_group, waiting_group = groups.question_groups(session.pk, q["state"].question_id)
+        readers.append(readers_group if q["may_read"] else waiting_group)
     if not session.is_live:
         parts.append(live.render_fragment("seminar/fragments.html#ended", {**ctx, "oob": True}))
     return "".join(parts), readers

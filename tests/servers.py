@@ -1,4 +1,5 @@
-"""Real servers for tests: a Daphne process on a free loopback port, sharing the test database.
+"""Real servers for tests: the app served as `make run` serves it (manage.py serve), on a free
+loopback port, sharing the test database.
 
 Used by browser tests, crash tests and the scale-out test. The process gets the same settings
 as the test run (from the environment) plus the test database's name.
@@ -37,9 +38,14 @@ def test_database_url() -> str:
 
 
 class Server:
-    """One Daphne process. `stop(kill=True)` is a crash (SIGKILL); `start()` again reuses the port."""
+    """One server process. `stop(kill=True)` is a crash (SIGKILL); `start()` again reuses the port.
+    `args` are extra options for `manage.py serve` (e.g. ["--ping-interval", "2"])."""
 
-    def __init__(self, *, port: int | None = None, env: dict | None = None, log_name: str = "daphne"):
+    def __init__(
+        self, *, port: int | None = None, env: dict | None = None, log_name: str = "server",
+        args: list[str] | None = None,
+    ):
+        self.args = list(args or [])
         self.port = port or free_port()
         self.env = {
             **os.environ,
@@ -62,14 +68,14 @@ class Server:
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "seminar.asgi:application"],
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             *self.args],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"Daphne exited early; see {self.log_path}")
+                raise RuntimeError(f"The server exited early; see {self.log_path}")
             try:
                 with urllib.request.urlopen(self.url + "/", timeout=1) as response:
                     if response.status == 200:
@@ -77,7 +83,7 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"Daphne did not answer within {timeout}s; see {self.log_path}")
+        raise RuntimeError(f"The server did not answer within {timeout}s; see {self.log_path}")
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None or self.process.poll() is not None:

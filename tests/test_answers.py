@@ -295,8 +295,9 @@ def test_a_post_reaches_board_facilitator_and_readers_never_hidden_ones(session,
     assert f'id="answer-{answer.pk}"' in broadcasts.html_to(f"session-{pk}-facilitator")
     assert f'id="answer-{answer.pk}"' in broadcasts.html_to(f"session-{pk}-readers-{qid}")
     # Students who have not answered get only counts, not the answer.
-    assert "Hello" not in broadcasts.html_to(f"session-{pk}-students")
-    assert 'id="q-1-state"' in broadcasts.html_to(f"session-{pk}-students")
+    assert "Hello" not in broadcasts.html_to(f"session-{pk}-waiting-{qid}")
+    assert 'id="q-1-state"' in broadcasts.html_to(f"session-{pk}-waiting-{qid}")
+    assert not broadcasts.to(f"session-{pk}-students")
     # The author's own sockets are let in (answer-first lifted for them).
     reveal = broadcasts.to(f"session-{pk}-participant-{participant.pk}")
     assert reveal[0]["type"] == "reveal" and reveal[0]["group"] == f"session-{pk}-readers-{qid}"
@@ -325,6 +326,20 @@ def test_every_frame_carries_the_new_version(session, facilitator, broadcasts):
     assert frames and all(f.startswith(f"<!--v:{session.version}-->") for f in frames)
     # Every audience hears of every change, so a gap in versions always means a lost frame.
     assert {g.rsplit("-", 1)[-1] for g, _ in broadcasts} >= {"students", "board", "facilitator"}
+
+
+def test_each_student_socket_gets_one_frame_per_answer(session, facilitator, participant, broadcasts):
+    """Readers get the answer and the counts together; the others get the counts; one frame each."""
+    from seminar import live
+
+    services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    broadcasts.clear()
+    answer, _ = services.answer_post(participant=participant, number=1, text="Hi", client_token=None)
+    frames = live.merged(list(broadcasts))
+    per_group = [g for g, e in frames if e["type"] == "fragment"]
+    assert len(per_group) == len(set(per_group))
+    readers = dict(frames)[f"session-{session.pk}-readers-{answer.question_id}"]["html"]
+    assert f'id="answer-{answer.pk}"' in readers and 'id="q-1-state"' in readers
 
 
 class TestAnswerRoundTrip(HypothesisTestCase):

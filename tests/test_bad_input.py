@@ -485,8 +485,9 @@ def test_any_frame_from_the_facilitator_moves_only_to_a_real_step(
 def test_a_frame_over_the_servers_limit_closes_only_that_socket(
     db, transactional_db, session, participant
 ):
-    """Daphne's own limit (1 MiB): a bigger frame is refused at the protocol level; a frame
-    over the consumer's 4096-character limit gets an error; other sockets are unaffected."""
+    """The server's own limit (64 KiB, manage.py serve): a bigger frame is refused at the
+    protocol level; a frame over the consumer's 4096-character limit gets an error; other
+    sockets are unaffected."""
     from websockets.exceptions import ConnectionClosed
 
     from tests.servers import Server
@@ -497,11 +498,11 @@ def test_a_frame_over_the_servers_limit_closes_only_that_socket(
         big = socket_for(server, f"/ws/s/{session.code}/board/", max_size=None)
         other = socket_for(server, f"/ws/s/{session.code}/board/")
         snapshot_of(big), snapshot_of(other)
-        big.send("x" * 100_000)
+        big.send("x" * 50_000)
         assert "too large" in json.loads(big.recv(timeout=5))["error"]
         big.send(json.dumps({"type": "resync"}))
         snapshot_of(big)
-        big.send("x" * (2 * 1024 * 1024))
+        big.send("x" * (64 * 1024 + 1))
         with pytest.raises(ConnectionClosed) as closed:
             while True:
                 big.recv(timeout=5)
