@@ -94,7 +94,10 @@ ASGI_APPLICATION = "seminar.asgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
+        # Keep connections open: every socket's heartbeat and every post would otherwise open
+        # a new one (costly on PostgreSQL), and a class makes dozens of them a second.
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 300)),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
