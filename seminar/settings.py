@@ -94,12 +94,18 @@ ASGI_APPLICATION = "seminar.asgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        # Keep connections open: every socket's heartbeat and every post would otherwise open
-        # a new one (costly on PostgreSQL), and a class makes dozens of them a second.
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 300)),
-        conn_health_checks=True,
+        # Under ASGI each request may run in its own thread: persistent per-thread connections
+        # would pile up (PostgreSQL ran out of slots in the scale-out bench). PostgreSQL gets
+        # a real pool below instead.
+        conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": int(os.environ.get("DATABASE_POOL_SIZE", 20)),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
