@@ -540,7 +540,8 @@ def fmt_row(r: dict, phase: str, ref: dict | None) -> str:
     return (
         f"{r['config']:<10} {r['n']:>5} {phase:<9} {p['accepted']:>4}/{p['posts']:<4} "
         f"{p['accepted_per_s'] or '':>6} {p['deliveries_per_s']:>8.0f} {p['missing']:>7} "
-        f"{p['p50']:>7.1f} {p['p95']:>7.1f} {p['p99']:>7.1f}{ratio('p99', refsrc=refp):<8} {p['max']:>7.1f} "
+        f"{p['p50']:>7.1f} {p['p95']:>7.1f} {p['p99']:>7.1f}"
+        f"{ratio('p99', refsrc=refp):<8} {p['max']:>7.1f} "
         f"{p['cpu_us_per_frame']:>6.1f}{ratio('cpu_us_per_frame', refsrc=refp):<9} "
         f"{p['cpu_us_per_delivery']:>6.1f}{ratio('cpu_us_per_delivery', refsrc=refp):<9}"
     )
@@ -563,7 +564,9 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=2.0, help="seconds to wait after each phase")
     parser.add_argument("--per-client", type=int, default=1000, help="sockets per client process")
     parser.add_argument(
-        "--server", default="uvicorn", choices=["daphne", "uvicorn"],
+        "--server",
+        default="uvicorn",
+        choices=["daphne", "uvicorn"],
         help="uvicorn: manage.py serve, what make run uses (default); daphne: for comparison",
     )
     parser.add_argument("--workers", type=int, default=2, help="scale-out ASGI workers")
@@ -589,8 +592,9 @@ def main() -> None:
 
     all_results, references = [], {}
     print(
-        f"{'config':<10} {'N':>5} {'phase':<9} {'ok/posts':>9} {'ans/s':>6} {'deliv/s':>8} {'missing':>7} "
-        f"{'p50ms':>7} {'p95ms':>7} {'p99ms':>7}{'':<8} {'maxms':>7} {'µs/frm':>6}{'':<9} {'µs/dlv':>6}",
+        f"{'config':<10} {'N':>5} {'phase':<9} {'ok/posts':>9} {'ans/s':>6} {'deliv/s':>8} "
+        f"{'missing':>7} {'p50ms':>7} {'p95ms':>7} {'p99ms':>7}{'':<8} {'maxms':>7} "
+        f"{'µs/frm':>6}{'':<9} {'µs/dlv':>6}",
         flush=True,
     )
 

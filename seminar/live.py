@@ -76,11 +76,18 @@ def _session(session_id: int) -> Session:
 
 def stage_context(session: Session) -> dict:
     step = selectors.current_step(session)
-    ctx = {"session": session, "guide": session.guide, "step": step, "steps": selectors.agenda(session)}
+    ctx = {
+        "session": session,
+        "guide": session.guide,
+        "step": step,
+        "steps": selectors.agenda(session),
+    }
     if step.kind == "question":
         ctx["state"] = selectors.question_state(session, step.obj)
     # The facilitator's notes box on the console follows the step (never sent to students).
-    ctx["note_text"] = session.notes.filter(step_key=step.key).values_list("text", flat=True).first() or ""
+    ctx["note_text"] = (
+        session.notes.filter(step_key=step.key).values_list("text", flat=True).first() or ""
+    )
     return ctx
 
 
@@ -109,14 +116,21 @@ def step_changed(session_id: int) -> None:
     if ctx["step"].kind == "question":
         board_ctx["answers"] = board_answers(session, ctx["step"].obj)
     mark = version_mark(session.version)
-    send([
-        fragment(groups.students(session.pk), mark + render_fragment("seminar/room.html#stage", ctx)),
-        fragment(groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", board_ctx)),
-        fragment(
-            groups.facilitator(session.pk),
-            mark + render_fragment("seminar/console.html#agenda", ctx),
-        ),
-    ])
+    send(
+        [
+            fragment(
+                groups.students(session.pk), mark + render_fragment("seminar/room.html#stage", ctx)
+            ),
+            fragment(
+                groups.board(session.pk),
+                mark + render_fragment("seminar/board.html#stage", board_ctx),
+            ),
+            fragment(
+                groups.facilitator(session.pk),
+                mark + render_fragment("seminar/console.html#agenda", ctx),
+            ),
+        ]
+    )
 
 
 def question_changed(session_id: int, question_id: int) -> None:
@@ -124,12 +138,15 @@ def question_changed(session_id: int, question_id: int) -> None:
     session = _session(session_id)
     state = next(s for s in selectors.question_states(session) if s.question_id == question_id)
     mark = version_mark(session.version)
-    state_html = render_fragment("seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True})
+    state_html = render_fragment(
+        "seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True}
+    )
     messages = [
         fragment(groups.students(session.pk), mark + state_html),
         fragment(
             groups.facilitator(session.pk),
-            mark + render_fragment(
+            mark
+            + render_fragment(
                 "seminar/console.html#question-controls", {"session": session, "state": state}
             ),
         ),
@@ -138,24 +155,37 @@ def question_changed(session_id: int, question_id: int) -> None:
     if focus is not None and focus.pk == question_id:
         ctx = stage_context(session)
         ctx["answers"] = board_answers(session, focus)
-        messages.append(fragment(groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", ctx)))
+        messages.append(
+            fragment(
+                groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", ctx)
+            )
+        )
     else:
         messages.append(fragment(groups.board(session.pk), mark))
     if state.was_closed and session.answer_first:
         answers = list(selectors.answers_with_votes(session, question=state.question))
         html = mark + render_fragment(
             "seminar/room.html#answers",
-            {"session": session, "state": state, "answers": answers, "may_read": True, "audience": "student",
-             "show_names": not session.names_hidden},
-        )
-        messages.append((
-            groups.students(session.pk),
             {
-                "type": "reveal", "html": html,
-                "group": groups.readers(session.pk, question_id),
-                "leave": groups.waiting(session.pk, question_id),
+                "session": session,
+                "state": state,
+                "answers": answers,
+                "may_read": True,
+                "audience": "student",
+                "show_names": not session.names_hidden,
             },
-        ))
+        )
+        messages.append(
+            (
+                groups.students(session.pk),
+                {
+                    "type": "reveal",
+                    "html": html,
+                    "group": groups.readers(session.pk, question_id),
+                    "leave": groups.waiting(session.pk, question_id),
+                },
+            )
+        )
     send(messages)
 
 
@@ -173,12 +203,16 @@ def _question_counts(session: Session, question_id: int, mark: str) -> list[tupl
 
 def _facilitator_question(session: Session, question_id: int, mark: str) -> tuple[str, dict]:
     """The console's "not answered yet" line for one question."""
-    state = QuestionState.objects.select_related("question").get(session=session, question_id=question_id)
+    state = QuestionState.objects.select_related("question").get(
+        session=session, question_id=question_id
+    )
     html = mark + render_fragment(
         "seminar/console.html#missing",
         {
-            "session": session, "question": state.question,
-            "missing": selectors.not_answered(session, state.question), "oob": True,
+            "session": session,
+            "question": state.question,
+            "missing": selectors.not_answered(session, state.question),
+            "oob": True,
         },
     )
     return fragment(groups.facilitator(session.pk), html)
@@ -194,14 +228,24 @@ def answer_added(session_id: int, answer_id: int, *, reveal_to_author: bool = Tr
     answer = selectors.answer_with_votes(answer_id)
     mark = version_mark(session.version)
     qid = answer.question_id
-    public_html = render_fragment("seminar/fragments.html#answer-item", answer_context(answer, "student", session))
-    board_html = render_fragment("seminar/fragments.html#answer-item", answer_context(answer, "board", session))
+    public_html = render_fragment(
+        "seminar/fragments.html#answer-item", answer_context(answer, "student", session)
+    )
+    board_html = render_fragment(
+        "seminar/fragments.html#answer-item", answer_context(answer, "board", session)
+    )
     fac_html = render_fragment(
         "seminar/fragments.html#answer-item", answer_context(answer, "facilitator", session)
     )
     messages = [
-        fragment(groups.readers(session.pk, qid), mark + _append(public_html, f"answers-{answer.question.number}")),
-        fragment(groups.board(session.pk), mark + _append(board_html, f"answers-{answer.question.number}")),
+        fragment(
+            groups.readers(session.pk, qid),
+            mark + _append(public_html, f"answers-{answer.question.number}"),
+        ),
+        fragment(
+            groups.board(session.pk),
+            mark + _append(board_html, f"answers-{answer.question.number}"),
+        ),
         fragment(
             groups.facilitator(session.pk),
             mark + _append(fac_html, f"answers-{answer.question.number}"),
@@ -224,13 +268,17 @@ def answer_added(session_id: int, answer_id: int, *, reveal_to_author: bool = Tr
                 "my_answer_ids": {answer.pk},
             },
         )
-        messages.append((
-            groups.participant(session.pk, answer.participant_id),
-            {
-                "type": "reveal", "html": html,
-                "group": groups.readers(session.pk, qid), "leave": groups.waiting(session.pk, qid),
-            },
-        ))
+        messages.append(
+            (
+                groups.participant(session.pk, answer.participant_id),
+                {
+                    "type": "reveal",
+                    "html": html,
+                    "group": groups.readers(session.pk, qid),
+                    "leave": groups.waiting(session.pk, qid),
+                },
+            )
+        )
     send(messages)
 
 
@@ -242,7 +290,8 @@ def answer_changed(session_id: int, answer_id: int) -> None:
     messages = [
         fragment(
             groups.facilitator(session.pk),
-            mark + render_fragment(
+            mark
+            + render_fragment(
                 "seminar/fragments.html#answer-item",
                 answer_context(answer, "facilitator", session, oob=True),
             ),
@@ -250,7 +299,8 @@ def answer_changed(session_id: int, answer_id: int) -> None:
     ]
     if not answer.hidden:
         body = render_fragment(
-            "seminar/fragments.html#answer-body", answer_context(answer, "student", session, oob=True)
+            "seminar/fragments.html#answer-body",
+            answer_context(answer, "student", session, oob=True),
         )
         messages += [
             fragment(groups.readers(session.pk, answer.question_id), mark + body),
@@ -275,13 +325,16 @@ def answer_removed(session_id: int, answer_id: int, question_id: int) -> None:
     ]
     if Answer.objects.filter(pk=answer_id).exists():  # hidden, not deleted
         answer = selectors.answer_with_votes(answer_id)
-        messages.append(fragment(
-            groups.facilitator(session.pk),
-            mark + render_fragment(
-                "seminar/fragments.html#answer-item",
-                answer_context(answer, "facilitator", session, oob=True),
-            ),
-        ))
+        messages.append(
+            fragment(
+                groups.facilitator(session.pk),
+                mark
+                + render_fragment(
+                    "seminar/fragments.html#answer-item",
+                    answer_context(answer, "facilitator", session, oob=True),
+                ),
+            )
+        )
     else:
         messages.append(fragment(groups.facilitator(session.pk), mark + gone))
     send(messages)
@@ -296,13 +349,15 @@ def votes_changed(session_id: int, answer_id: int, voter_id: int, voted: bool) -
         "seminar/fragments.html#vote-button",
         {"answer": answer, "session": session, "voted": voted, "oob": True},
     )
-    send([
-        fragment(groups.readers(session.pk, answer.question_id), mark + count),
-        fragment(groups.board(session.pk), mark + count),
-        fragment(groups.facilitator(session.pk), mark + count),
-        fragment(groups.waiting(session.pk, answer.question_id), mark),
-        fragment(groups.participant(session.pk, voter_id), mark + button),
-    ])
+    send(
+        [
+            fragment(groups.readers(session.pk, answer.question_id), mark + count),
+            fragment(groups.board(session.pk), mark + count),
+            fragment(groups.facilitator(session.pk), mark + count),
+            fragment(groups.waiting(session.pk, answer.question_id), mark),
+            fragment(groups.participant(session.pk, voter_id), mark + button),
+        ]
+    )
 
 
 # Presence changes come in floods (a class of 1,000 connecting): at most one broadcast per
@@ -363,11 +418,13 @@ def send_presence(session_id: int) -> None:
         "seminar/console.html#people",
         {"session": session, "participants": participants, "online": online, "oob": True},
     )
-    send([
-        fragment(groups.board(session.pk), count_html),
-        fragment(groups.students(session.pk), count_html),
-        fragment(groups.facilitator(session.pk), people_html),
-    ])
+    send(
+        [
+            fragment(groups.board(session.pk), count_html),
+            fragment(groups.students(session.pk), count_html),
+            fragment(groups.facilitator(session.pk), people_html),
+        ]
+    )
 
 
 def board_changed(session_id: int) -> None:
@@ -377,14 +434,21 @@ def board_changed(session_id: int) -> None:
     if ctx["step"].kind == "question":
         ctx["answers"] = board_answers(session, ctx["step"].obj)
     mark = version_mark(session.version)
-    send([
-        fragment(groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", ctx)),
-        fragment(groups.students(session.pk), mark),
-        fragment(
-            groups.facilitator(session.pk),
-            mark + render_fragment("seminar/console.html#settings", {"session": session, "oob": True}),
-        ),
-    ])
+    send(
+        [
+            fragment(
+                groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", ctx)
+            ),
+            fragment(groups.students(session.pk), mark),
+            fragment(
+                groups.facilitator(session.pk),
+                mark
+                + render_fragment(
+                    "seminar/console.html#settings", {"session": session, "oob": True}
+                ),
+            ),
+        ]
+    )
 
 
 def session_ended(session_id: int) -> None:
@@ -397,14 +461,20 @@ def session_ended(session_id: int) -> None:
     answers = list(selectors.answers_with_votes(session))
     for state in selectors.question_states(session):
         ctx = {
-            "session": session, "state": state, "oob": True, "may_read": True, "audience": "student",
+            "session": session,
+            "state": state,
+            "oob": True,
+            "may_read": True,
+            "audience": "student",
             "show_names": not session.names_hidden,
             "answers": [a for a in answers if a.question_id == state.question_id],
         }
         students_html += render_fragment("seminar/fragments.html#question-state", ctx)
         students_html += render_fragment("seminar/room.html#answers", ctx)
-    send([
-        (groups.students(session.pk), {"type": "ended", "html": students_html}),
-        (groups.board(session.pk), {"type": "ended", "html": html}),
-        (groups.facilitator(session.pk), {"type": "ended", "html": html}),
-    ])
+    send(
+        [
+            (groups.students(session.pk), {"type": "ended", "html": students_html}),
+            (groups.board(session.pk), {"type": "ended", "html": html}),
+            (groups.facilitator(session.pk), {"type": "ended", "html": html}),
+        ]
+    )

@@ -44,9 +44,10 @@ def question_states(session: Session) -> list[QuestionState]:
         QuestionState.objects.filter(session=session)
         .select_related("question")
         .annotate(
-            answer_count=Count("question__answers", filter=Q(
-                question__answers__session=session, question__answers__hidden=False
-            )),
+            answer_count=Count(
+                "question__answers",
+                filter=Q(question__answers__session=session, question__answers__hidden=False),
+            ),
             answered_count=Count("question__answers", filter=Q(question__answers__session=session)),
         )
         .order_by("question__number")
@@ -93,7 +94,7 @@ def answered_question_ids(participant: Participant) -> set[int]:
 
 
 def may_read_answers(session: Session, state: QuestionState, answered_ids: set[int]) -> bool:
-    """Answer-first: a student sees classmates' answers once they answered or the question closed."""
+    """Answer-first: a student sees classmates' answers once they answered or it closed."""
     return not session.answer_first or state.question_id in answered_ids or state.was_closed
 
 
@@ -135,5 +136,3 @@ def not_answered(session: Session, question: Question) -> NotAnswered:
         count=waiting.count(),
         participant_count=session.participants.count(),
     )
-
-

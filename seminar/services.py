@@ -60,7 +60,12 @@ def _locked(session: Session) -> Session:
 
 
 def session_start(
-    *, facilitator, guide: Guide, title: str = "", names_hidden: bool = True, answer_first: bool = True
+    *,
+    facilitator,
+    guide: Guide,
+    title: str = "",
+    names_hidden: bool = True,
+    answer_first: bool = True,
 ) -> Session:
     """Create a live session on `guide` with a fresh join code, in the lobby."""
     title = title.strip()
@@ -82,7 +87,10 @@ def session_start(
                 )
                 first = selectors.agenda(session)[0]
                 StepLog.objects.create(
-                    session=session, index=0, key=first.key, title=first.label,
+                    session=session,
+                    index=0,
+                    key=first.key,
+                    title=first.label,
                     started_at=timezone.now(),
                 )
                 return session
@@ -116,7 +124,9 @@ def step_go(*, session: Session, by, to: int) -> Session:
 
 
 def step_next(*, session: Session, by) -> Session:
-    return step_go(session=session, by=by, to=min(session.current_step + 1, len(selectors.agenda(session)) - 1))
+    return step_go(
+        session=session, by=by, to=min(session.current_step + 1, len(selectors.agenda(session)) - 1)
+    )
 
 
 def step_previous(*, session: Session, by) -> Session:
@@ -152,7 +162,9 @@ def session_end(*, session: Session, by) -> Session:
         session.ended_at = now
         session.save(update_fields=["ended_at"])
         StepLog.objects.filter(session=session, ended_at__isnull=True).update(ended_at=now)
-        QuestionState.objects.filter(session=session, is_open=True).update(is_open=False, closed_at=now)
+        QuestionState.objects.filter(session=session, is_open=True).update(
+            is_open=False, closed_at=now
+        )
         _bump_version(session)
         _on_commit(live.session_ended, session.pk)
     return session
@@ -170,7 +182,9 @@ def clean_name(name: str) -> str:
     if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn"} for c in name):
         raise SessionError("Your name has characters that cannot be shown.", code="invalid_name")
     if len(name) > NAME_MAX_LENGTH:
-        raise SessionError(f"Your name can be at most {NAME_MAX_LENGTH} characters.", code="invalid_name")
+        raise SessionError(
+            f"Your name can be at most {NAME_MAX_LENGTH} characters.", code="invalid_name"
+        )
     return name
 
 
@@ -200,7 +214,11 @@ def participant_join(*, session: Session, name: str) -> Participant:
 def connection_open(*, participant: Participant, channel_name: str) -> None:
     Connection.objects.update_or_create(
         channel_name=channel_name,
-        defaults={"participant": participant, "session_id": participant.session_id, "last_seen": timezone.now()},
+        defaults={
+            "participant": participant,
+            "session_id": participant.session_id,
+            "last_seen": timezone.now(),
+        },
     )
     _on_commit(live.presence_changed, participant.session_id)
 
@@ -266,7 +284,9 @@ def clean_answer_text(text: str) -> str:
             code="answer_too_long",
         )
     if "\x00" in text:
-        raise SessionError("Your answer contains a character that cannot be saved.", code="invalid_text")
+        raise SessionError(
+            "Your answer contains a character that cannot be saved.", code="invalid_text"
+        )
     return text
 
 
@@ -310,7 +330,10 @@ def answer_post(
         try:
             with transaction.atomic():
                 answer = Answer.objects.create(
-                    session=session, question=question, participant=participant, text=text,
+                    session=session,
+                    question=question,
+                    participant=participant,
+                    text=text,
                     client_token=token,
                 )
         except IntegrityError:
@@ -328,7 +351,11 @@ def answer_post(
 
 
 def _own_answer(participant: Participant, answer_id: int) -> Answer:
-    answer = Answer.objects.select_related("question").filter(pk=answer_id, session_id=participant.session_id).first()
+    answer = (
+        Answer.objects.select_related("question")
+        .filter(pk=answer_id, session_id=participant.session_id)
+        .first()
+    )
     if answer is None:
         raise SessionError("That answer does not exist.", code="not_found")
     if answer.participant_id != participant.pk:
@@ -377,8 +404,12 @@ def vote_toggle(*, participant: Participant, answer_id: int) -> bool:
         if answer.participant_id == participant.pk:
             raise SessionError("You cannot upvote your own answer.", code="own_answer")
         state = QuestionState.objects.get(session=session, question_id=answer.question_id)
-        if not selectors.may_read_answers(session, state, selectors.answered_question_ids(participant)):
-            raise SessionError("Answer this question first to see and vote on answers.", code="forbidden")
+        if not selectors.may_read_answers(
+            session, state, selectors.answered_question_ids(participant)
+        ):
+            raise SessionError(
+                "Answer this question first to see and vote on answers.", code="forbidden"
+            )
         deleted, _ = Vote.objects.filter(answer=answer, participant=participant).delete()
         voted = not deleted
         if voted:
@@ -392,7 +423,9 @@ def vote_toggle(*, participant: Participant, answer_id: int) -> bool:
     return voted
 
 
-def _moderate(*, session: Session, by, answer_id: int, field: str, value: bool) -> tuple[Answer, bool]:
+def _moderate(
+    *, session: Session, by, answer_id: int, field: str, value: bool
+) -> tuple[Answer, bool]:
     """Set a moderation flag on an answer; returns (answer, whether it changed)."""
     _check_facilitator(session, by)
     with transaction.atomic():
@@ -410,7 +443,9 @@ def _moderate(*, session: Session, by, answer_id: int, field: str, value: bool) 
 
 def answer_set_hidden(*, session: Session, by, answer_id: int, hidden: bool) -> Answer:
     """Hide an answer from the board and every student (or bring it back)."""
-    answer, changed = _moderate(session=session, by=by, answer_id=answer_id, field="hidden", value=hidden)
+    answer, changed = _moderate(
+        session=session, by=by, answer_id=answer_id, field="hidden", value=hidden
+    )
     if changed and hidden:
         _on_commit(live.answer_removed, answer.session_id, answer.pk, answer.question_id)
     elif changed:
@@ -420,7 +455,9 @@ def answer_set_hidden(*, session: Session, by, answer_id: int, hidden: bool) -> 
 
 def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> Answer:
     """Pin an answer: first and highlighted on the board."""
-    answer, changed = _moderate(session=session, by=by, answer_id=answer_id, field="pinned", value=pinned)
+    answer, changed = _moderate(
+        session=session, by=by, answer_id=answer_id, field="pinned", value=pinned
+    )
     if changed:
         _on_commit(live.answer_changed, answer.session_id, answer.pk)
     return answer

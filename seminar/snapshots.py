@@ -8,7 +8,10 @@ from seminar.models import Participant, Session
 
 
 def room_context(
-    session: Session, participant: Participant, *, question_number: int | None = None,
+    session: Session,
+    participant: Participant,
+    *,
+    question_number: int | None = None,
     with_answers: bool = True,
 ) -> dict:
     """What a student's room shows; with `question_number`, only that question's part, and
@@ -30,12 +33,16 @@ def room_context(
     questions = []
     for state in states:
         may_read = selectors.may_read_answers(session, state, answered)
-        questions.append({
-            "state": state,
-            "mine": mine.get(state.question_id),
-            "may_read": may_read,
-            "answers": [a for a in answers if a.question_id == state.question_id] if may_read else [],
-        })
+        questions.append(
+            {
+                "state": state,
+                "mine": mine.get(state.question_id),
+                "may_read": may_read,
+                "answers": [a for a in answers if a.question_id == state.question_id]
+                if may_read
+                else [],
+            }
+        )
     ctx.update(
         participant=participant,
         questions=questions,

@@ -36,9 +36,13 @@ seminar_patterns = [
     path("facilitate/new/", console.session_new, name="session_new"),
     path("facilitate/<code:code>/", console.console, name="console"),
     path("facilitate/<code:code>/step/", console.step_go, name="step_go"),
-    path("facilitate/<code:code>/q/<int:number>/open/", console.question_open, name="question_open"),
     path(
-        "facilitate/<code:code>/q/<int:number>/close/", console.question_close, name="question_close"
+        "facilitate/<code:code>/q/<int:number>/open/", console.question_open, name="question_open"
+    ),
+    path(
+        "facilitate/<code:code>/q/<int:number>/close/",
+        console.question_close,
+        name="question_close",
     ),
     path("facilitate/<code:code>/answers/<int:pk>/hide/", console.answer_hide, name="answer_hide"),
     path("facilitate/<code:code>/answers/<int:pk>/pin/", console.answer_pin, name="answer_pin"),

@@ -20,15 +20,22 @@ def other_facilitator(db):
 def guide(db):
     """A small guide made directly, so live-session tests do not depend on the importer."""
     guide = Guide.objects.create(
-        slug="small-guide", title="A Small Guide", subtitle="Someone", overview="What it is about.",
+        slug="small-guide",
+        title="A Small Guide",
+        subtitle="Someone",
+        overview="What it is about.",
         content_hash="x",
     )
     for n, title in enumerate(["Origins", "Abstractions", "Creativity"], start=1):
         Theme.objects.create(guide=guide, number=n, title=title, body=f"Body of theme {n}.")
     Quote.objects.create(guide=guide, position=1, text="A first quote.", attribution="Someone")
     Quote.objects.create(guide=guide, position=2, text="A second quote.")
-    Reference.objects.create(guide=guide, position=1, name="Fred Brooks", description="No Silver Bullet")
-    Reference.objects.create(guide=guide, position=2, name="Bret Victor", description="Direct manipulation")
+    Reference.objects.create(
+        guide=guide, position=1, name="Fred Brooks", description="No Silver Bullet"
+    )
+    Reference.objects.create(
+        guide=guide, position=2, name="Bret Victor", description="Direct manipulation"
+    )
     for n in range(1, 4):
         Question.objects.create(guide=guide, number=n, text=f"Discussion question {n}?")
     return guide

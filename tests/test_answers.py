@@ -3,7 +3,9 @@
 import uuid
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from seminar import services
@@ -46,7 +48,9 @@ def test_plain_form_post_redirects_back_to_the_question(student_client, session,
         ("x" * 2001, 400, "the limit is 2,000"),
     ],
 )
-def test_bad_answers_get_an_inline_error_and_the_text_stays(student_client, session, open_question, text, status, message):
+def test_bad_answers_get_an_inline_error_and_the_text_stays(
+    student_client, session, open_question, text, status, message
+):
     for htmx in (True, False):
         response = post(student_client, session, 1, text, htmx=htmx)
         assert response.status_code == status
@@ -73,7 +77,9 @@ def test_never_opened_question_refuses(student_client, session):
     assert "This question is closed." in response.content.decode()
 
 
-def test_ended_session_refuses_and_keeps_the_text(student_client, session, open_question, facilitator):
+def test_ended_session_refuses_and_keeps_the_text(
+    student_client, session, open_question, facilitator
+):
     services.session_end(session=session, by=facilitator)
     response = post(student_client, session, 1, "After the bell")
     assert response.status_code == 400
@@ -87,7 +93,9 @@ def test_question_of_another_session_is_refused(student_client, session, open_qu
     assert not Answer.objects.exists()
 
 
-def test_posting_into_another_session_is_refused(student_client, facilitator, guide, session, open_question):
+def test_posting_into_another_session_is_refused(
+    student_client, facilitator, guide, session, open_question
+):
     other = services.session_start(facilitator=facilitator, guide=guide)
     services.question_set_open(session=other, by=facilitator, number=1, is_open=True)
     response = post(student_client, other, 1, "Sneaky")
@@ -103,7 +111,9 @@ def test_same_client_token_twice_is_one_answer(student_client, session, open_que
     assert Answer.objects.count() == 1
 
 
-def test_second_answer_with_another_token_is_refused_and_kept(student_client, session, open_question, answer):
+def test_second_answer_with_another_token_is_refused_and_kept(
+    student_client, session, open_question, answer
+):
     response = post(student_client, session, 1, "Second thoughts")
     assert response.status_code == 409
     assert "Second thoughts" in response.content.decode()
@@ -224,7 +234,9 @@ def test_upvote_view_returns_the_pressed_button(client, session, answer):
     assert 'aria-pressed="true"' in html and "<strong>1</strong> vote" in html
 
 
-def test_facilitator_hides_pins_and_only_they_can(facilitator_client, session, answer, client, other_facilitator):
+def test_facilitator_hides_pins_and_only_they_can(
+    facilitator_client, session, answer, client, other_facilitator
+):
     base = f"/facilitate/{session.code}/answers/{answer.pk}/"
     assert facilitator_client.post(base + "hide/", {"value": "1"}).status_code == 302
     answer.refresh_from_db()
@@ -253,7 +265,9 @@ def test_students_cannot_moderate(student_client, session, answer):
     assert not answer.hidden and not answer.pinned
 
 
-def test_console_shows_names_hidden_answers_and_who_has_not_answered(facilitator_client, session, answer, facilitator):
+def test_console_shows_names_hidden_answers_and_who_has_not_answered(
+    facilitator_client, session, answer, facilitator
+):
     services.participant_join(session=session, name="Ben")
     services.answer_set_hidden(session=session, by=facilitator, answer_id=answer.pk, hidden=True)
     html = facilitator_client.get(f"/facilitate/{session.code}/").content.decode()
@@ -261,7 +275,9 @@ def test_console_shows_names_hidden_answers_and_who_has_not_answered(facilitator
     assert "Not answered yet (1 of 2):</strong> Ben" in html
 
 
-def test_answers_are_escaped_everywhere(student_client, facilitator_client, session, open_question, facilitator):
+def test_answers_are_escaped_everywhere(
+    student_client, facilitator_client, session, open_question, facilitator
+):
     evil = "<script>alert(1)</script>"
     post(student_client, session, 1, evil)
     services.step_go(session=session, by=facilitator, to=7)
@@ -285,10 +301,14 @@ def test_posts_are_rate_limited(student_client, session, open_question, settings
 # -- what goes to whom ---------------------------------------------------------------------------
 
 
-def test_a_post_reaches_board_facilitator_and_readers_never_hidden_ones(session, facilitator, participant, broadcasts):
+def test_a_post_reaches_board_facilitator_and_readers_never_hidden_ones(
+    session, facilitator, participant, broadcasts
+):
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
     broadcasts.clear()
-    answer, _ = services.answer_post(participant=participant, number=1, text="Hello", client_token=None)
+    answer, _ = services.answer_post(
+        participant=participant, number=1, text="Hello", client_token=None
+    )
     pk = session.pk
     qid = answer.question_id
     assert f'id="answer-{answer.pk}"' in broadcasts.html_to(f"session-{pk}-board")
@@ -328,13 +348,17 @@ def test_every_frame_carries_the_new_version(session, facilitator, broadcasts):
     assert {g.rsplit("-", 1)[-1] for g, _ in broadcasts} >= {"students", "board", "facilitator"}
 
 
-def test_each_student_socket_gets_one_frame_per_answer(session, facilitator, participant, broadcasts):
+def test_each_student_socket_gets_one_frame_per_answer(
+    session, facilitator, participant, broadcasts
+):
     """Readers get the answer and the counts together; the others get the counts; one frame each."""
     from seminar import live
 
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
     broadcasts.clear()
-    answer, _ = services.answer_post(participant=participant, number=1, text="Hi", client_token=None)
+    answer, _ = services.answer_post(
+        participant=participant, number=1, text="Hi", client_token=None
+    )
     frames = live.merged(list(broadcasts))
     per_group = [g for g, e in frames if e["type"] == "fragment"]
     assert len(per_group) == len(set(per_group))
@@ -346,9 +370,14 @@ class TestAnswerRoundTrip(HypothesisTestCase):
     """Whatever a student types (within the rules) comes back exactly, and renders escaped."""
 
     @hsettings(max_examples=60, deadline=None)
-    @given(st.text(min_size=1, max_size=300).filter(lambda t: t.strip() and "\x00" not in t and "\r" not in t))
+    @given(
+        st.text(min_size=1, max_size=300).filter(
+            lambda t: t.strip() and "\x00" not in t and "\r" not in t
+        )
+    )
     def test_text_round_trips(self, text):
         from django.contrib.auth import get_user_model
+
         from guide.models import Guide, Question
 
         user = get_user_model().objects.create_user(f"u{uuid.uuid4().hex[:8]}")
@@ -357,10 +386,13 @@ class TestAnswerRoundTrip(HypothesisTestCase):
         session = services.session_start(facilitator=user, guide=guide)
         services.question_set_open(session=session, by=user, number=1, is_open=True)
         student = services.participant_join(session=session, name="S")
-        answer, _ = services.answer_post(participant=student, number=1, text=text, client_token=None)
+        answer, _ = services.answer_post(
+            participant=student, number=1, text=text, client_token=None
+        )
         answer.refresh_from_db()
         assert answer.text == text.strip()
         from django.template.loader import render_to_string
+
         from seminar import live, selectors
 
         html = render_to_string(

@@ -49,10 +49,15 @@ async def test_a_post_reaches_the_board_and_the_author_but_not_a_student_who_has
     console = await connected(f"/ws/facilitate/{session.code}/", facilitator_client)
 
     answer, _ = await database_sync_to_async(services.answer_post)(
-        participant=classroom["ana"], number=1, text="Slow down and read the diff", client_token=uuid.uuid4()
+        participant=classroom["ana"],
+        number=1,
+        text="Slow down and read the diff",
+        client_token=uuid.uuid4(),
     )
     frame = await receive_until(board, f'id="answer-{answer.pk}"')
-    assert "Slow down and read the diff" in frame and "Ana" not in frame  # names hidden on the board
+    assert (
+        "Slow down and read the diff" in frame and "Ana" not in frame
+    )  # names hidden on the board
     frame = await receive_until(console, f'id="answer-{answer.pk}"')
     assert "Ana" in frame
     frame = await receive_until(ana, "Slow down and read the diff")  # the author's reveal
@@ -69,12 +74,18 @@ async def test_a_post_reaches_the_board_and_the_author_but_not_a_student_who_has
     frame = await receive_until(ben, "Slow down and read the diff")
 
     # Votes, pins, hides: live everywhere; hidden text never leaves the facilitator.
-    await database_sync_to_async(services.vote_toggle)(participant=classroom["ben"], answer_id=answer.pk)
+    await database_sync_to_async(services.vote_toggle)(
+        participant=classroom["ben"], answer_id=answer.pk
+    )
     assert "<strong>1</strong> vote" in await receive_until(board, f'id="votes-{answer.pk}"')
     assert 'aria-pressed="true"' in await receive_until(ben, f'id="vote-{answer.pk}"')
-    await database_sync_to_async(services.answer_set_pinned)(session=session, by=await _user(session), answer_id=answer.pk, pinned=True)
+    await database_sync_to_async(services.answer_set_pinned)(
+        session=session, by=await _user(session), answer_id=answer.pk, pinned=True
+    )
     assert 'data-pinned="1"' in await receive_until(board, f'id="answer-{answer.pk}-body"')
-    await database_sync_to_async(services.answer_set_hidden)(session=session, by=await _user(session), answer_id=answer.pk, hidden=True)
+    await database_sync_to_async(services.answer_set_hidden)(
+        session=session, by=await _user(session), answer_id=answer.pk, hidden=True
+    )
     for comm in (board, ana, ben):
         frame = await receive_until(comm, f'id="answer-{answer.pk}" hx-swap-oob="delete"')
         assert "Slow down" not in frame
@@ -94,7 +105,9 @@ async def test_closing_a_question_reveals_answers_to_every_student(session, clas
     )
     ben_client = await database_sync_to_async(as_student)(Client, classroom["ben"])
     ben = await connected(f"/ws/s/{session.code}/", ben_client)
-    await database_sync_to_async(services.question_set_open)(session=session, by=facilitator, number=1, is_open=False)
+    await database_sync_to_async(services.question_set_open)(
+        session=session, by=facilitator, number=1, is_open=False
+    )
     frame = await receive_until(ben, "Kept for later")
     assert 'id="q-1-answers"' in frame
     # And a reconnect keeps it revealed.
@@ -119,9 +132,15 @@ async def test_a_reconnecting_student_is_made_whole(session, classroom, facilita
     ana = await connected(f"/ws/s/{session.code}/", ana_client)
     await ana.disconnect()
     await database_sync_to_async(services.step_go)(session=session, by=facilitator, to=8)
-    await database_sync_to_async(services.answer_set_hidden)(session=session, by=facilitator, answer_id=first.pk, hidden=True)
-    await database_sync_to_async(services.answer_set_pinned)(session=session, by=facilitator, answer_id=second.pk, pinned=True)
-    await database_sync_to_async(services.vote_toggle)(participant=classroom["ana"], answer_id=second.pk)
+    await database_sync_to_async(services.answer_set_hidden)(
+        session=session, by=facilitator, answer_id=first.pk, hidden=True
+    )
+    await database_sync_to_async(services.answer_set_pinned)(
+        session=session, by=facilitator, answer_id=second.pk, pinned=True
+    )
+    await database_sync_to_async(services.vote_toggle)(
+        participant=classroom["ana"], answer_id=second.pk
+    )
 
     comm = communicator(f"/ws/s/{session.code}/", ana_client)
     await comm.connect()

@@ -11,8 +11,17 @@ from seminar.models import QuestionState, Session, StepLog
 def test_agenda_follows_the_guide(guide):
     keys = [s.key for s in build_agenda(guide)]
     assert keys == [
-        "lobby", "overview", "theme-1", "theme-2", "theme-3", "quotes", "people",
-        "question-1", "question-2", "question-3", "wrapup",
+        "lobby",
+        "overview",
+        "theme-1",
+        "theme-2",
+        "theme-3",
+        "quotes",
+        "people",
+        "question-1",
+        "question-2",
+        "question-3",
+        "wrapup",
     ]
 
 
@@ -23,14 +32,17 @@ def test_facilitate_requires_sign_in(client, db):
 
 
 def test_sign_in_lands_on_my_sessions(client, facilitator):
-    response = client.post("/accounts/login/", {"username": "ada", "password": "correct-horse-battery"})
+    response = client.post(
+        "/accounts/login/", {"username": "ada", "password": "correct-horse-battery"}
+    )
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 200
 
 
 def test_start_a_session_with_classroom_defaults(facilitator_client, facilitator, guide):
     response = facilitator_client.post(
-        "/facilitate/new/", {"guide": guide.pk, "title": "Period 3", "names_hidden": "on", "answer_first": "on"}
+        "/facilitate/new/",
+        {"guide": guide.pk, "title": "Period 3", "names_hidden": "on", "answer_first": "on"},
     )
     session = Session.objects.get()
     assert response.status_code == 302
@@ -40,12 +52,21 @@ def test_start_a_session_with_classroom_defaults(facilitator_client, facilitator
     assert session.current_step == 0 and session.is_live
     assert QuestionState.objects.filter(session=session, is_open=False).count() == 3
     console = facilitator_client.get(response["Location"]).content.decode()
-    for text in ["Next step", "Previous step", "Open question", "End session", session.code, f"/j/{session.code}"]:
+    for text in [
+        "Next step",
+        "Previous step",
+        "Open question",
+        "End session",
+        session.code,
+        f"/j/{session.code}",
+    ]:
         assert text in console
     assert 'src="data:image/svg+xml' in console  # the QR code
 
 
-def test_session_list_shows_live_first_with_counts(facilitator_client, facilitator, guide, participant, session):
+def test_session_list_shows_live_first_with_counts(
+    facilitator_client, facilitator, guide, participant, session
+):
     older = services.session_start(facilitator=facilitator, guide=guide, title="Last week")
     services.session_end(session=older, by=facilitator)
     html = facilitator_client.get("/facilitate/").content.decode()
@@ -73,7 +94,9 @@ def test_steps_move_and_are_logged(facilitator_client, session):
 
 
 def test_a_step_that_does_not_exist_is_refused(facilitator_client, session):
-    response = facilitator_client.post(f"/facilitate/{session.code}/step/", {"to": "99"}, HTTP_HX_REQUEST="true")
+    response = facilitator_client.post(
+        f"/facilitate/{session.code}/step/", {"to": "99"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 400
     assert "There is no step 100." in response.content.decode()
 
@@ -81,7 +104,11 @@ def test_a_step_that_does_not_exist_is_refused(facilitator_client, session):
 def test_step_change_broadcasts_to_every_audience_once(session, facilitator, broadcasts):
     services.step_next(session=session, by=facilitator)
     pk = session.pk
-    assert broadcasts.groups == {f"session-{pk}-students", f"session-{pk}-board", f"session-{pk}-facilitator"}
+    assert broadcasts.groups == {
+        f"session-{pk}-students",
+        f"session-{pk}-board",
+        f"session-{pk}-facilitator",
+    }
     assert 'id="stage"' in broadcasts.html_to(f"session-{pk}-students")
     assert 'id="stage"' in broadcasts.html_to(f"session-{pk}-board")
     assert 'id="agenda"' in broadcasts.html_to(f"session-{pk}-facilitator")
@@ -98,7 +125,9 @@ def test_one_step_change_renders_each_fragment_once_whatever_the_audience_size(
         services.participant_join(session=session, name=f"Student {n}")
     rendered = []
     real = live.render_fragment
-    monkeypatch.setattr(live, "render_fragment", lambda name, ctx: rendered.append(name) or real(name, ctx))
+    monkeypatch.setattr(
+        live, "render_fragment", lambda name, ctx: rendered.append(name) or real(name, ctx)
+    )
     monkeypatch.setattr(live, "send", lambda messages: None)
     services.step_next(session=session, by=facilitator)
     assert sorted(rendered) == sorted(
@@ -118,9 +147,13 @@ def test_one_step_change_renders_each_fragment_once_whatever_the_audience_size(
         ("get", "/facilitate/{code}/end/"),
     ],
 )
-def test_another_facilitator_gets_404_from_every_console_url(client, other_facilitator, session, method, path):
+def test_another_facilitator_gets_404_from_every_console_url(
+    client, other_facilitator, session, method, path
+):
     client.force_login(other_facilitator)
-    response = getattr(client, method)(path.format(code=session.code), {"to": "next", "confirm": "yes"})
+    response = getattr(client, method)(
+        path.format(code=session.code), {"to": "next", "confirm": "yes"}
+    )
     assert response.status_code == 404
     session.refresh_from_db()
     assert session.current_step == 0 and session.is_live
@@ -154,7 +187,9 @@ def test_end_session_asks_first_then_ends(facilitator_client, session):
 
 def test_after_the_end_steps_cannot_move(facilitator_client, session, facilitator):
     services.session_end(session=session, by=facilitator)
-    response = facilitator_client.post(f"/facilitate/{session.code}/step/", {"to": "next"}, HTTP_HX_REQUEST="true")
+    response = facilitator_client.post(
+        f"/facilitate/{session.code}/step/", {"to": "next"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 400
     assert "This session has ended." in response.content.decode()
 

@@ -26,7 +26,9 @@ async def test_participant_gets_current_step_on_connect(session, student_client)
     await comm.disconnect()
 
 
-async def test_step_change_reaches_room_board_and_console(session, facilitator, student_client, facilitator_client):
+async def test_step_change_reaches_room_board_and_console(
+    session, facilitator, student_client, facilitator_client
+):
     room, ok1, _ = await connect(f"/ws/s/{session.code}/", student_client)
     board, ok2, _ = await connect(f"/ws/s/{session.code}/board/")
     console, ok3, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
@@ -51,11 +53,15 @@ async def test_reconnecting_socket_gets_what_it_missed(session, facilitator, stu
     await comm.receive_from()
     await comm.disconnect()
     await database_sync_to_async(services.step_go)(session=session, by=facilitator, to=4)
-    await database_sync_to_async(services.question_set_open)(session=session, by=facilitator, number=2, is_open=True)
+    await database_sync_to_async(services.question_set_open)(
+        session=session, by=facilitator, number=2, is_open=True
+    )
 
     comm, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
     snapshot = await comm.receive_from()
-    assert 'data-kind="theme"' in snapshot and "Creativity" in snapshot  # lobby, overview, themes 1-3
+    assert (
+        'data-kind="theme"' in snapshot and "Creativity" in snapshot
+    )  # lobby, overview, themes 1-3
     assert 'id="q-2-state" class="q-state" data-status="open"' in snapshot
     await comm.disconnect()
 
@@ -107,7 +113,13 @@ async def test_facilitator_can_step_over_the_socket(session, facilitator_client)
 async def test_bad_messages_get_an_error_and_the_socket_stays_healthy(session, student_client):
     comm, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
     await comm.receive_from()
-    for bad in ["not json", "[1,2]", '{"type": "nope"}', "x" * 10000, '{"type": "step", "to": true}']:
+    for bad in [
+        "not json",
+        "[1,2]",
+        '{"type": "nope"}',
+        "x" * 10000,
+        '{"type": "step", "to": true}',
+    ]:
         await comm.send_to(text_data=bad)
         reply = await comm.receive_json_from()
         assert reply["error"]
@@ -116,13 +128,17 @@ async def test_bad_messages_get_an_error_and_the_socket_stays_healthy(session, s
     await comm.disconnect()
 
 
-async def test_ending_reaches_every_socket_and_closes_it(session, facilitator, student_client, facilitator_client):
+async def test_ending_reaches_every_socket_and_closes_it(
+    session, facilitator, student_client, facilitator_client
+):
     room, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
     board, _, _ = await connect(f"/ws/s/{session.code}/board/")
     console, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
     for comm in (room, board, console):
         await comm.receive_from()
-    await database_sync_to_async(services.question_set_open)(session=session, by=facilitator, number=1, is_open=True)
+    await database_sync_to_async(services.question_set_open)(
+        session=session, by=facilitator, number=1, is_open=True
+    )
     await database_sync_to_async(services.session_end)(session=session, by=facilitator)
     frame = await receive_until(room, 'id="ended"')
     # The student's open question closes with the session: no form left to type into.
@@ -135,7 +151,9 @@ async def test_ending_reaches_every_socket_and_closes_it(session, facilitator, s
         assert closed["type"] == "websocket.close"
 
 
-async def test_presence_counts_a_participant_with_two_tabs_once(session, student_client, facilitator_client):
+async def test_presence_counts_a_participant_with_two_tabs_once(
+    session, student_client, facilitator_client
+):
     console, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
     await console.receive_from()
     tab1, _, _ = await connect(f"/ws/s/{session.code}/", student_client)

@@ -49,7 +49,9 @@ def _done(request, session, *, fragments=()):
 
 def _refused(request, session, error: SessionError):
     if request.htmx:
-        html = render_to_string("seminar/console.html#flash", {"error": error.message}, request=request)
+        html = render_to_string(
+            "seminar/console.html#flash", {"error": error.message}, request=request
+        )
         return HttpResponse(html, status=error.status)
     messages.error(request, error.message)
     return redirect("seminar:console", code=session.code)
@@ -67,12 +69,16 @@ def session_list(request):
         )
         .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
     )
-    return render(request, "seminar/session_list.html", {
-        "live": [s for s in sessions if s.is_live],
-        "ended": [s for s in sessions if not s.is_live],
-        "form": SessionStartForm(),
-        "has_guides": Guide.objects.exists(),
-    })
+    return render(
+        request,
+        "seminar/session_list.html",
+        {
+            "live": [s for s in sessions if s.is_live],
+            "ended": [s for s in sessions if not s.is_live],
+            "form": SessionStartForm(),
+            "has_guides": Guide.objects.exists(),
+        },
+    )
 
 
 @login_required
@@ -100,7 +106,9 @@ def console(request, code):
     session = _own_session(request, code)
     ctx = snapshots.console_context(session)
     url = join_url(request, session)
-    ctx.update(join_url=url, qr=qr_svg(url), notes={n.step_key: n.text for n in session.notes.all()})
+    ctx.update(
+        join_url=url, qr=qr_svg(url), notes={n.step_key: n.text for n in session.notes.all()}
+    )
     return render(request, "seminar/console.html", ctx)
 
 
@@ -120,20 +128,36 @@ def step_go(request, code):
             raise SessionError("Choose a step.", code="invalid_step")
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(request, session, fragments=[
-        render_to_string("seminar/console.html#agenda", live.stage_context(session), request=request)
-    ])
+    return _done(
+        request,
+        session,
+        fragments=[
+            render_to_string(
+                "seminar/console.html#agenda", live.stage_context(session), request=request
+            )
+        ],
+    )
 
 
 def _question_action(request, code, number, is_open):
     session = _own_session(request, code)
     try:
-        state = services.question_set_open(session=session, by=request.user, number=number, is_open=is_open)
+        state = services.question_set_open(
+            session=session, by=request.user, number=number, is_open=is_open
+        )
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(request, session, fragments=[
-        render_to_string("seminar/console.html#question-controls", {"session": session, "state": state}, request=request)
-    ])
+    return _done(
+        request,
+        session,
+        fragments=[
+            render_to_string(
+                "seminar/console.html#question-controls",
+                {"session": session, "state": state},
+                request=request,
+            )
+        ],
+    )
 
 
 @login_required
@@ -165,7 +189,9 @@ def _moderation(request, code, pk, action):
 @require_POST
 def answer_hide(request, code, pk):
     return _moderation(
-        request, code, pk,
+        request,
+        code,
+        pk,
         lambda value, **kw: services.answer_set_hidden(hidden=value, **kw),
     )
 
@@ -174,7 +200,9 @@ def answer_hide(request, code, pk):
 @require_POST
 def answer_pin(request, code, pk):
     return _moderation(
-        request, code, pk,
+        request,
+        code,
+        pk,
         lambda value, **kw: services.answer_set_pinned(pinned=value, **kw),
     )
 
@@ -182,7 +210,8 @@ def answer_pin(request, code, pk):
 def _answer_done(request, session, pk):
     answer = selectors.answer_with_votes(pk)
     html = render_to_string(
-        "seminar/fragments.html#answer-item", live.answer_context(answer, "facilitator", session),
+        "seminar/fragments.html#answer-item",
+        live.answer_context(answer, "facilitator", session),
         request=request,
     )
     return _done(request, session, fragments=[html])
@@ -196,14 +225,20 @@ def session_settings(request, code):
     names = request.POST.get("names_hidden")
     try:
         session = services.session_update_settings(
-            session=session, by=request.user, board_order=order or None,
+            session=session,
+            by=request.user,
+            board_order=order or None,
             names_hidden=None if names is None else names == "1",
         )
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(request, session, fragments=[
-        render_to_string("seminar/console.html#settings", {"session": session}, request=request)
-    ])
+    return _done(
+        request,
+        session,
+        fragments=[
+            render_to_string("seminar/console.html#settings", {"session": session}, request=request)
+        ],
+    )
 
 
 @login_required

@@ -13,7 +13,9 @@ from seminar.forms import JoinCodeForm, JoinNameForm
 def _limit_joins(request):
     """Every code typed counts, so codes cannot be guessed at speed from one client."""
     ratelimit.check(
-        "join", ratelimit.client_address(request), limit=settings.SEMINAR_JOIN_RATE,
+        "join",
+        ratelimit.client_address(request),
+        limit=settings.SEMINAR_JOIN_RATE,
         message="Too many join attempts from this device. Please wait a minute and try again.",
     )
 
@@ -21,8 +23,10 @@ def _limit_joins(request):
 def _limit_names(request):
     # Looser: a whole class may share one address behind a school's NAT.
     ratelimit.check(
-        "join-name", ratelimit.client_address(request), limit=settings.SEMINAR_JOIN_RATE * 6,
-        message="Too many people joined from this network in the last minute. Please wait a moment.",
+        "join-name",
+        ratelimit.client_address(request),
+        limit=settings.SEMINAR_JOIN_RATE * 6,
+        message="Too many people joined from this network just now. Please wait a moment.",
     )
 
 
@@ -41,7 +45,9 @@ def join(request):
             _limit_joins(request)
             session = selectors.session_by_code(code) if codes.is_well_formed(code) else None
             if session is None:
-                form.add_error("code", f"No session has the code {code}. Check the board and try again.")
+                form.add_error(
+                    "code", f"No session has the code {code}. Check the board and try again."
+                )
                 status = 404
             elif not session.is_live:
                 form.add_error("code", "This session has ended.")

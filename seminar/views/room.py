@@ -67,7 +67,16 @@ def room_state(request, session, participant):
 
 
 def _mine_response(
-    request, session, participant, number, *, error=None, text="", token=None, status=200, reveal=False
+    request,
+    session,
+    participant,
+    number,
+    *,
+    error=None,
+    text="",
+    token=None,
+    status=200,
+    reveal=False,
 ):
     """The "your answer" box for one question (the form, or the posted answer). With `reveal`,
     the classmates' answers come along: answer-first has just lifted for this student."""
@@ -76,10 +85,17 @@ def _mine_response(
     if q is None:
         raise Http404("No such question.")
     ctx.update(q)
-    ctx.update(error=error, draft=text, token=token or uuid.uuid4(), editing=error is not None and q["mine"] is not None)
+    ctx.update(
+        error=error,
+        draft=text,
+        token=token or uuid.uuid4(),
+        editing=error is not None and q["mine"] is not None,
+    )
     html = render_to_string("seminar/room.html#mine", ctx, request=request)
     if error is None:
-        html += render_to_string("seminar/fragments.html#question-state", {**ctx, "oob": True}, request=request)
+        html += render_to_string(
+            "seminar/fragments.html#question-state", {**ctx, "oob": True}, request=request
+        )
     if reveal:
         html += render_to_string("seminar/room.html#answers", {**ctx, "oob": True}, request=request)
     return HttpResponse(html, status=status)
@@ -99,18 +115,29 @@ def _refused(request, session, participant, number, error, text, token):
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
     if request.htmx:
         return _mine_response(
-            request, session, participant, number, error=error.message, text=text, token=token,
+            request,
+            session,
+            participant,
+            number,
+            error=error.message,
+            text=text,
+            token=token,
             status=error.status,
         )
     return _render_room(
-        request, session, participant, status=error.status,
+        request,
+        session,
+        participant,
+        status=error.status,
         form_errors={number: {"error": error.message, "draft": text, "token": token}},
     )
 
 
 def _limit_posts(participant):
     ratelimit.check(
-        "post", str(participant.pk), limit=settings.SEMINAR_POST_RATE,
+        "post",
+        str(participant.pk),
+        limit=settings.SEMINAR_POST_RATE,
         message="You are posting very fast. Please wait a moment and try again.",
     )
 
@@ -118,7 +145,9 @@ def _limit_posts(participant):
 def _answer_form(request) -> tuple[str, uuid.UUID]:
     form = AnswerForm(request.POST)
     form.is_valid()
-    return form.cleaned_data.get("text") or "", form.cleaned_data.get("client_token") or uuid.uuid4()
+    return form.cleaned_data.get("text") or "", form.cleaned_data.get(
+        "client_token"
+    ) or uuid.uuid4()
 
 
 @require_POST
@@ -163,7 +192,9 @@ def answer_delete(request, session, participant, pk):
 def answer_vote(request, session, participant, pk):
     try:
         ratelimit.check(
-            "vote", str(participant.pk), limit=settings.SEMINAR_POST_RATE * 4,
+            "vote",
+            str(participant.pk),
+            limit=settings.SEMINAR_POST_RATE * 4,
             message="You are voting very fast. Please wait a moment.",
         )
         voted = services.vote_toggle(participant=participant, answer_id=pk)
@@ -180,5 +211,7 @@ def answer_vote(request, session, participant, pk):
     ctx = {"answer": answer, "session": session, "voted": voted, "error": error and error.message}
     html = render_to_string("seminar/fragments.html#vote-button", ctx, request=request)
     if not error:
-        html += render_to_string("seminar/fragments.html#votes", {**ctx, "oob": True}, request=request)
+        html += render_to_string(
+            "seminar/fragments.html#votes", {**ctx, "oob": True}, request=request
+        )
     return HttpResponse(html, status=error.status if error else 200)
