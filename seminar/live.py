@@ -91,6 +91,14 @@ def stage_context(session: Session) -> dict:
     return ctx
 
 
+def board_stage_context(session: Session) -> dict:
+    """The stage as the board shows it: on a question, with that question's answers."""
+    ctx = stage_context(session)
+    if ctx["step"].kind == "question":
+        ctx["answers"] = board_answers(session, ctx["step"].obj)
+    return ctx
+
+
 def answer_context(answer: Answer, audience: str, session: Session, **extra) -> dict:
     return {
         "answer": answer,
@@ -111,10 +119,7 @@ def board_answers(session: Session, question) -> list[Answer]:
 
 def step_changed(session_id: int) -> None:
     session = _session(session_id)
-    ctx = stage_context(session)
-    board_ctx = {**ctx}
-    if ctx["step"].kind == "question":
-        board_ctx["answers"] = board_answers(session, ctx["step"].obj)
+    ctx = board_stage_context(session)  # the room and the console ignore the board's answers
     mark = version_mark(session.version)
     send(
         [
@@ -123,7 +128,7 @@ def step_changed(session_id: int) -> None:
             ),
             fragment(
                 groups.board(session.pk),
-                mark + render_fragment("seminar/board.html#stage", board_ctx),
+                mark + render_fragment("seminar/board.html#stage", ctx),
             ),
             fragment(
                 groups.facilitator(session.pk),
@@ -153,8 +158,7 @@ def question_changed(session_id: int, question_id: int) -> None:
     ]
     focus = selectors.focus_question(session)
     if focus is not None and focus.pk == question_id:
-        ctx = stage_context(session)
-        ctx["answers"] = board_answers(session, focus)
+        ctx = board_stage_context(session)
         messages.append(
             fragment(
                 groups.board(session.pk), mark + render_fragment("seminar/board.html#stage", ctx)
@@ -430,9 +434,7 @@ def send_presence(session_id: int) -> None:
 def board_changed(session_id: int) -> None:
     """Board settings (order, names) changed: the board re-renders its stage."""
     session = _session(session_id)
-    ctx = stage_context(session)
-    if ctx["step"].kind == "question":
-        ctx["answers"] = board_answers(session, ctx["step"].obj)
+    ctx = board_stage_context(session)
     mark = version_mark(session.version)
     send(
         [

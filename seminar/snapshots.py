@@ -58,9 +58,7 @@ def room_context(
 
 
 def board_context(session: Session) -> dict:
-    ctx = live.stage_context(session)
-    if ctx["step"].kind == "question":
-        ctx["answers"] = live.board_answers(session, ctx["step"].obj)
+    ctx = live.board_stage_context(session)
     ctx.update(online=len(selectors.online_participants(session)), audience="board")
     return ctx
 

@@ -40,10 +40,11 @@ def _own_session(request, code) -> Session:
     return session
 
 
-def _done(request, session, *, fragments=()):
-    """After an action: htmx gets the fragments (the socket brings the rest), a form a redirect."""
+def _done(request, session, fragment: str, context: dict):
+    """After an action: htmx gets the changed fragment (the socket brings the rest to every
+    screen), a plain form goes back to the console."""
     if request.htmx:
-        return HttpResponse("".join(fragments))
+        return HttpResponse(render_to_string(fragment, context, request=request))
     return redirect("seminar:console", code=session.code)
 
 
@@ -128,15 +129,7 @@ def step_go(request, code):
             raise SessionError("Choose a step.", code="invalid_step")
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(
-        request,
-        session,
-        fragments=[
-            render_to_string(
-                "seminar/console.html#agenda", live.stage_context(session), request=request
-            )
-        ],
-    )
+    return _done(request, session, "seminar/console.html#agenda", live.stage_context(session))
 
 
 def _question_action(request, code, number, is_open):
@@ -148,15 +141,8 @@ def _question_action(request, code, number, is_open):
     except SessionError as error:
         return _refused(request, session, error)
     return _done(
-        request,
-        session,
-        fragments=[
-            render_to_string(
-                "seminar/console.html#question-controls",
-                {"session": session, "state": state},
-                request=request,
-            )
-        ],
+        request, session, "seminar/console.html#question-controls",
+        {"session": session, "state": state},
     )
 
 
@@ -209,12 +195,10 @@ def answer_pin(request, code, pk):
 
 def _answer_done(request, session, pk):
     answer = selectors.answer_with_votes(pk)
-    html = render_to_string(
-        "seminar/fragments.html#answer-item",
+    return _done(
+        request, session, "seminar/fragments.html#answer-item",
         live.answer_context(answer, "facilitator", session),
-        request=request,
     )
-    return _done(request, session, fragments=[html])
 
 
 @login_required
@@ -232,13 +216,7 @@ def session_settings(request, code):
         )
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(
-        request,
-        session,
-        fragments=[
-            render_to_string("seminar/console.html#settings", {"session": session}, request=request)
-        ],
-    )
+    return _done(request, session, "seminar/console.html#settings", {"session": session})
 
 
 @login_required
