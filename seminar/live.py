@@ -193,15 +193,23 @@ def question_changed(session_id: int, question_id: int) -> None:
     send(messages)
 
 
+def _to_board(session: Session, question_id: int, mark: str, html: str) -> tuple[str, dict]:
+    """A change to a question's answers, for the board: only the question in focus has its
+    answers on the board; otherwise the board just learns the new version."""
+    focus = selectors.focus_question(session)
+    on_board = focus is not None and focus.pk == question_id
+    return fragment(groups.board(session.pk), mark + html if on_board else mark)
+
+
 def _question_counts(session: Session, question_id: int, mark: str) -> list[tuple[str, dict]]:
     state = next(s for s in selectors.question_states(session) if s.question_id == question_id)
-    html = mark + render_fragment(
+    html = render_fragment(
         "seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True}
     )
     return [
-        fragment(groups.readers(session.pk, question_id), html),
-        fragment(groups.waiting(session.pk, question_id), html),
-        fragment(groups.board(session.pk), html),
+        fragment(groups.readers(session.pk, question_id), mark + html),
+        fragment(groups.waiting(session.pk, question_id), mark + html),
+        _to_board(session, question_id, mark, html),
     ]
 
 
@@ -246,10 +254,7 @@ def answer_added(session_id: int, answer_id: int, *, reveal_to_author: bool = Tr
             groups.readers(session.pk, qid),
             mark + _append(public_html, f"answers-{answer.question.number}"),
         ),
-        fragment(
-            groups.board(session.pk),
-            mark + _append(board_html, f"answers-{answer.question.number}"),
-        ),
+        _to_board(session, qid, mark, _append(board_html, f"answers-{answer.question.number}")),
         fragment(
             groups.facilitator(session.pk),
             mark + _append(fac_html, f"answers-{answer.question.number}"),
@@ -308,7 +313,7 @@ def answer_changed(session_id: int, answer_id: int) -> None:
         )
         messages += [
             fragment(groups.readers(session.pk, answer.question_id), mark + body),
-            fragment(groups.board(session.pk), mark + body),
+            _to_board(session, answer.question_id, mark, body),
         ]
     else:
         messages.append(fragment(groups.board(session.pk), mark))
@@ -323,7 +328,7 @@ def answer_removed(session_id: int, answer_id: int, question_id: int) -> None:
     gone = format_html('<li id="answer-{}" hx-swap-oob="delete"></li>', answer_id)
     messages = [
         fragment(groups.readers(session.pk, question_id), mark + gone),
-        fragment(groups.board(session.pk), mark + gone),
+        _to_board(session, question_id, mark, gone),
         _facilitator_question(session, question_id, mark),
         *_question_counts(session, question_id, mark),
     ]
@@ -356,7 +361,7 @@ def votes_changed(session_id: int, answer_id: int, voter_id: int, voted: bool) -
     send(
         [
             fragment(groups.readers(session.pk, answer.question_id), mark + count),
-            fragment(groups.board(session.pk), mark + count),
+            _to_board(session, answer.question_id, mark, count),
             fragment(groups.facilitator(session.pk), mark + count),
             fragment(groups.waiting(session.pk, answer.question_id), mark),
             fragment(groups.participant(session.pk, voter_id), mark + button),

@@ -305,6 +305,7 @@ def test_a_post_reaches_board_facilitator_and_readers_never_hidden_ones(
     session, facilitator, participant, broadcasts
 ):
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    services.step_go(session=session, by=facilitator, to=7)  # the board shows question 1
     broadcasts.clear()
     answer, _ = services.answer_post(
         participant=participant, number=1, text="Hello", client_token=None
@@ -404,3 +405,15 @@ class TestAnswerRoundTrip(HypothesisTestCase):
         assert escape(answer.text) in html
         if "<" in answer.text:
             assert answer.text not in html or "<" not in answer.text
+
+
+def test_the_board_gets_answers_only_for_the_question_it_shows(
+    session, facilitator, participant, broadcasts
+):
+    services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    broadcasts.clear()  # the board is in the lobby
+    answer, _ = services.answer_post(participant=participant, number=1, text="Hi", client_token=None)
+    board = broadcasts.html_to(f"session-{session.pk}-board")
+    session.refresh_from_db()
+    assert board and set(board.split("-->")) <= {f"<!--v:{session.version}", ""}
+    assert f"answer-{answer.pk}" not in board

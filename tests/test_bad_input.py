@@ -225,7 +225,7 @@ def test_step_form(db, session, owner, to, htmx):
     else:
         expected = None  # refused
     response = owner.post(f"/facilitate/{session.code}/step/", {"to": to}, **headers)
-    assert response.status_code == ((200 if expected is not None else 400) if htmx else 302)
+    assert response.status_code == ((204 if expected is not None else 400) if htmx else 302)
     session.refresh_from_db()
     assert session.current_step == (before if expected is None else expected)
 

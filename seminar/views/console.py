@@ -129,7 +129,11 @@ def step_go(request, code):
             raise SessionError("Choose a step.", code="invalid_step")
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(request, session, "seminar/console.html#agenda", live.stage_context(session))
+    if request.htmx:
+        # Every console, this one included, gets the new agenda from its socket; answering
+        # with it here too would race that frame.
+        return HttpResponse(status=204)
+    return redirect("seminar:console", code=session.code)
 
 
 def _question_action(request, code, number, is_open):
