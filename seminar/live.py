@@ -427,6 +427,17 @@ def send_presence(session_id: int) -> None:
         "seminar/console.html#people",
         {"session": session, "participants": participants, "online": online, "oob": True},
     )
+    # Someone new also changes every question's "not answered yet" line on the console.
+    for state in QuestionState.objects.filter(session=session).select_related("question"):
+        people_html += render_fragment(
+            "seminar/console.html#missing",
+            {
+                "session": session,
+                "question": state.question,
+                "missing": selectors.not_answered(session, state.question),
+                "oob": True,
+            },
+        )
     send(
         [
             fragment(groups.board(session.pk), count_html),

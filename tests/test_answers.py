@@ -412,7 +412,9 @@ def test_the_board_gets_answers_only_for_the_question_it_shows(
 ):
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
     broadcasts.clear()  # the board is in the lobby
-    answer, _ = services.answer_post(participant=participant, number=1, text="Hi", client_token=None)
+    answer, _ = services.answer_post(
+        participant=participant, number=1, text="Hi", client_token=None
+    )
     board = broadcasts.html_to(f"session-{session.pk}-board")
     session.refresh_from_db()
     assert board and set(board.split("-->")) <= {f"<!--v:{session.version}", ""}
