@@ -296,16 +296,7 @@ def answer_changed(session_id: int, answer_id: int) -> None:
     session = _session(session_id)
     answer = selectors.answer_with_votes(answer_id)
     mark = version_mark(session.version)
-    messages = [
-        fragment(
-            groups.facilitator(session.pk),
-            mark
-            + render_fragment(
-                "seminar/fragments.html#answer-item",
-                answer_context(answer, "facilitator", session, oob=True),
-            ),
-        ),
-    ]
+    messages = [_facilitator_item(session, answer, mark)]
     if not answer.hidden:
         body = render_fragment(
             "seminar/fragments.html#answer-body",
@@ -332,21 +323,21 @@ def answer_removed(session_id: int, answer_id: int, question_id: int) -> None:
         _facilitator_question(session, question_id, mark),
         *_question_counts(session, question_id, mark),
     ]
-    if Answer.objects.filter(pk=answer_id).exists():  # hidden, not deleted
-        answer = selectors.answer_with_votes(answer_id)
-        messages.append(
-            fragment(
-                groups.facilitator(session.pk),
-                mark
-                + render_fragment(
-                    "seminar/fragments.html#answer-item",
-                    answer_context(answer, "facilitator", session, oob=True),
-                ),
-            )
-        )
+    answer = selectors.answer_with_votes(answer_id)
+    if answer is not None:  # hidden, not deleted: the facilitator still sees it, marked
+        messages.append(_facilitator_item(session, answer, mark))
     else:
         messages.append(fragment(groups.facilitator(session.pk), mark + gone))
     send(messages)
+
+
+def _facilitator_item(session: Session, answer: Answer, mark: str) -> tuple[str, dict]:
+    """The whole answer as the console shows it (names, hidden state, moderation buttons)."""
+    html = render_fragment(
+        "seminar/fragments.html#answer-item",
+        answer_context(answer, "facilitator", session, oob=True),
+    )
+    return fragment(groups.facilitator(session.pk), mark + html)
 
 
 def votes_changed(session_id: int, answer_id: int, voter_id: int, voted: bool) -> None:
