@@ -2,7 +2,7 @@
 
     python bench/clients.py SPEC.json
 
-SPEC: {"sockets": [{"url": "ws://…", "headers": {"Cookie": …, "Origin": …}}, …]}.
+SPEC: {"sockets": [{"url": "ws://…", "headers": {"Cookie": …, "Origin": …}, "board": bool}, …]}.
 Connects every socket (a bounded number at a time), prints `connected N FAILED`, then records,
 for every socket, the first arrival time (time.time()) of every bench answer it sees (answers
 carry `bench-<k>-x` in their text), and frame counts per 100 ms. On `stop` on stdin (or after
@@ -77,6 +77,9 @@ async def main(spec: dict) -> None:
 
     await asyncio.gather(*(open_one(i, s) for i, s in enumerate(spec["sockets"])))
     failed = sum(1 for c in closed if c)
+    boards = sum(
+        1 for s, c in zip(spec["sockets"], closed, strict=True) if s.get("board") and not c
+    )
     print(f"connected {n - failed} {failed}", flush=True)
 
     loop = asyncio.get_running_loop()
@@ -106,6 +109,7 @@ async def main(spec: dict) -> None:
             {
                 "sockets": n,
                 "failed": failed,
+                "boards": boards,
                 "errors": Counter(
                     c for c in closed if c and not c.startswith("closed")
                 ).most_common(5),

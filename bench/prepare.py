@@ -3,7 +3,8 @@
 Run as a subprocess with the server's environment (so it writes the same database):
 loads the default guide, makes a facilitator, starts a session with answer-first off (every
 student may read every answer, so every socket should receive every answer), opens every
-question, and puts the walk on question 1 (so the board shows its answers).
+question, and puts the walk on the first question: the board shows that question's answers
+(and only its: a board gets other questions' answers when the walk reaches them).
 """
 
 import json
@@ -46,7 +47,12 @@ def main() -> None:
     steps = selectors.agenda(session)
     first_q = next(i for i, s in enumerate(steps) if s.kind == "question")
     session = services.step_go(session=session, by=user, to=first_q)
-    print(json.dumps({"code": session.code, "session_id": session.pk, "questions": numbers}))
+    focus = steps[first_q].number
+    print(
+        json.dumps(
+            {"code": session.code, "session_id": session.pk, "questions": numbers, "focus": focus}
+        )
+    )
 
 
 if __name__ == "__main__":

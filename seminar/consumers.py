@@ -3,24 +3,43 @@
 Thin by design: on connect it checks who may watch, joins the audience groups, and sends the
 current state; afterwards it forwards pre-rendered fragments and hands the few messages a
 client may send to the actions in `seminar.services`.
+
+How broadcasts reach it (measured on the fan-out benchmark, docs/performance.md): the
+channel layers in `seminar.layers` hand each group message to the process's consumers
+directly (`deliver`), so a socket costs no queue and no waiting task of its own, and a
+broadcast to 1,000 sockets is 1,000 writes, not 1,000 task wake-ups. A consumer that cannot
+take a message at once (its snapshot is being read, or its client is slow) keeps it in a
+bounded backlog, in order; one that falls too far behind is re-synced, never silently short.
 """
 
 import asyncio
 import json
 import logging
+from collections import deque
+from importlib import import_module
+from types import SimpleNamespace
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.core.exceptions import ImproperlyConfigured
+from django.http.cookie import parse_cookie
 
-from seminar import groups, identity, services, snapshots
+from seminar import groups, heartbeats, identity, services, snapshots
 from seminar.errors import SessionError
 from seminar.models import Session
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 25
 MAX_MESSAGE_BYTES = 4096
+# A socket this many broadcasts behind (a client that stopped reading) gets a fresh snapshot
+# instead of the backlog.
+BACKLOG_LIMIT = 1000
+RESYNC = {"type": "live.resync"}
 # Handlers that only forward HTML: they never touch the database, so they skip Channels'
 # per-message `aclose_old_connections()` thread hop (the largest cost of a broadcast).
 FORWARDING_TYPES = frozenset({"fragment", "reveal", "ended"})
@@ -28,10 +47,35 @@ FORWARDING_TYPES = frozenset({"fragment", "reveal", "ended"})
 
 class LiveConsumer(AsyncWebsocketConsumer):
     role: str  # "participant" | "board" | "facilitator", from the route
-    # Until the snapshot is sent (and while a re-sync is), broadcasts queue up behind it.
+    session_id: int | None = None
+    participant_id: int | None = None
+    user = None  # the facilitator, on the console's socket
+    # Until the snapshot is sent (and while a re-sync is), broadcasts wait in the backlog.
     _busy = True
-    # A direct delivery is still waiting for the client to read (see deliver_now).
-    _stalled = False
+    _backlog: deque | None = None
+    # A send still waiting for the client to read; later broadcasts wait behind it.
+    _sending: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        """Channels' own loop, less its per-socket queue and the task waiting on it: group
+        messages arrive through `deliver`, so only the websocket is awaited here."""
+        layer = get_channel_layer(self.channel_layer_alias)
+        if getattr(layer, "attach", None) is None:
+            raise ImproperlyConfigured(
+                "CHANNEL_LAYERS must use a layer from seminar.layers (it delivers directly)."
+            )
+        self.scope, self.channel_layer, self.base_send = scope, layer, send
+        self.channel_name = await layer.new_channel()
+        self._loop = asyncio.get_running_loop()
+        layer.attach(self.channel_name, self)
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:  # closed, or cancelled by the server: either way, no more deliveries
+            heartbeats.discard(self)
+            layer.detach(self.channel_name)
 
     async def dispatch(self, message):
         if message["type"] in FORWARDING_TYPES:
@@ -42,50 +86,52 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.role = self.scope["url_route"]["kwargs"]["role"]
         code = self.scope["url_route"]["kwargs"]["code"].upper()
-        viewer = await database_sync_to_async(self._authorize)(code)
-        if viewer is None:
+        if not await database_sync_to_async(self._authorize)(code):
             await self.close(code=4403)
             return
-        self.session_id, self.participant_id = viewer
-        self._loop = asyncio.get_running_loop()
         await self.accept()
         for group in self._base_groups():
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         await self._send_snapshot()
-        attach = getattr(self.channel_layer, "attach", None)
-        if attach is not None:  # seminar.layers: idle consumers take broadcasts directly
-            attach(self.channel_name, self)
-        self.heartbeat = asyncio.create_task(self._heartbeat())
+        heartbeats.add(self)
 
     async def disconnect(self, code):
-        task = getattr(self, "heartbeat", None)
-        if task:
-            task.cancel()
-        detach = getattr(self.channel_layer, "detach", None)
-        if detach is not None and getattr(self, "channel_name", None):
-            detach(self.channel_name)
-        if getattr(self, "participant_id", None):
+        heartbeats.discard(self)
+        if self._sending is not None:
+            self._sending.cancel()
+        self._backlog = None
+        if self.participant_id:
             await database_sync_to_async(services.connection_close)(channel_name=self.channel_name)
 
     # -- who may watch ----------------------------------------------------------------------
 
-    def _authorize(self, code: str):
+    def _authorize(self, code: str) -> bool:
+        """Reads the browser's Django session straight from its cookie: the socket only reads
+        it, so Channels' session and auth middleware (a wrapper around every frame sent) are
+        not needed."""
         session = Session.objects.filter(code=code).first()
         if session is None:
-            return None
+            return False
+        self.session_id = session.pk
         if self.role == "board":
-            return session.pk, None
+            return True
+        browser = self._django_session()
         if self.role == "facilitator":
-            user = self.scope.get("user")
-            if user is None or not user.is_authenticated or user.pk != session.facilitator_id:
-                return None
-            return session.pk, None
-        participant = identity.participant_for(self.scope["session"], session)
+            user = get_user(SimpleNamespace(session=browser))
+            self.user = user
+            return user.is_authenticated and user.pk == session.facilitator_id
+        participant = identity.participant_for(browser, session)
         if participant is None:
-            return None
+            return False
         services.connection_open(participant=participant, channel_name=self.channel_name)
-        return session.pk, participant.pk
+        self.participant_id = participant.pk
+        return True
+
+    def _django_session(self):
+        cookies = b"; ".join(v for k, v in self.scope.get("headers", ()) if k == b"cookie")
+        key = parse_cookie(cookies.decode("latin-1")).get(settings.SESSION_COOKIE_NAME)
+        return import_module(settings.SESSION_ENGINE).SessionStore(key)
 
     def _base_groups(self) -> list[str]:
         if self.role == "board":
@@ -117,6 +163,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=html)
         finally:
             self._busy = False
+            self._drain()
 
     async def _move_to(self, question_groups: list[str]) -> None:
         """Be in exactly these readers/waiting groups (a student is in one of each pair)."""
@@ -131,26 +178,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups.append(group)
 
-    def _beat(self) -> int | None:
-        if self.participant_id:
-            services.connection_heartbeat(channel_name=self.channel_name)
-        return Session.objects.filter(pk=self.session_id).values_list("version", flat=True).first()
-
-    async def _heartbeat(self):
-        """Keeps presence fresh and tells the client the current version, so a client whose
-        last frames were lost notices within a heartbeat, and a dead link is noticed by both."""
-        try:
-            while True:
-                await asyncio.sleep(HEARTBEAT_SECONDS)
-                version = await database_sync_to_async(self._beat)()
-                if version is None:
-                    await self.close(code=1000)
-                    return
-                await self.send(text_data=f"<!--v:{version} hb-->")
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("Heartbeat failed for %s", self.channel_name)
+    def beat(self, version: int | None) -> None:
+        """From seminar.heartbeats: the session's version, so a client whose last frames were
+        lost notices within a heartbeat; None means the session is gone."""
+        if version is None:
+            self.deliver({"type": "ended", "html": ""})
+        else:
+            self.deliver({"type": "fragment", "html": f"<!--v:{version} hb-->"})
 
     # -- from the client ----------------------------------------------------------------------
 
@@ -168,7 +202,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         kind = message.get("type")
         if kind == "resync":
-            await self._send_snapshot()
+            self.deliver(RESYNC)  # in order with the broadcasts, never beside one
         elif kind == "step":
             await self._step(message)
         else:
@@ -186,7 +220,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     def _do_step(self, to):
         session = Session.objects.select_related("guide").get(pk=self.session_id)
-        user = self.scope.get("user") if self.role == "facilitator" else None
+        user = self.user if self.role == "facilitator" else None
         if to == "next":
             services.step_next(session=session, by=user)
         elif to == "previous":
@@ -203,33 +237,55 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # -- from the channel layer ----------------------------------------------------------------
 
-    async def deliver_now(self, message) -> bool:
-        """Called by seminar.layers for a broadcast when this consumer's queue is empty: forward
-        it now (one call instead of a queue and a task wake-up), unless a snapshot is being
-        read or sent, or it needs the database; False means "queue it"."""
-        if self._busy or self._stalled or message["type"] not in FORWARDING_TYPES:
-            return False
-        if asyncio.get_running_loop() is not self._loop:
-            return False  # sent from another event loop (a test's sync code): queue it
-        # Started eagerly: the frame is written to the socket before this returns, so frames
-        # keep their order. A client that stops reading makes the server's write wait for
-        # room in its buffer; that wait happens in the task, never in the layer's loop over
-        # the group, so one stuck laptop cannot hold back the class. Until it clears, this
-        # socket's messages queue (and a queue that fills up is re-synced by the layer).
-        handler = getattr(self, get_handler_name(message))
-        task = asyncio.Task(handler(message), loop=self._loop, eager_start=True)
-        if not task.done():
-            self._stalled = True
-            task.add_done_callback(self._unstall)
-        return True
+    def deliver(self, message: dict) -> None:
+        """Called by seminar.layers for every group message to this socket, in the event loop:
+        send it now, or after the ones before it."""
+        if self._busy or self._sending is not None or self._backlog:
+            self._hold(message)
+        else:
+            self._start(message)
 
-    def _unstall(self, task):
-        self._stalled = False
+    def _hold(self, message: dict) -> None:
+        if self._backlog is None:
+            self._backlog = deque()
+        elif len(self._backlog) >= BACKLOG_LIMIT:
+            log.warning(
+                "Socket %s is %d broadcasts behind: dropping its backlog and re-syncing it",
+                self.channel_name,
+                len(self._backlog),
+            )
+            self._backlog.clear()
+            message = RESYNC
+        self._backlog.append(message)
+
+    def _start(self, message: dict) -> None:
+        # Started eagerly: the frame is written to the socket before this returns, so frames
+        # keep their order and an idle socket costs no task switch. A client that stops
+        # reading makes the server's write wait for room in its buffer; that wait happens in
+        # this task, never in the layer's loop over the group, so one stuck laptop cannot hold
+        # back the class. Until it clears, this socket's messages wait in its backlog.
+        task = asyncio.Task(self.dispatch(message), loop=self._loop, eager_start=True)
+        if task.done():
+            self._report(task)
+        else:
+            self._sending = task
+            task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task) -> None:
+        self._sending = None
+        self._report(task)
+        self._drain()
+
+    def _drain(self) -> None:
+        while self._backlog and not self._busy and self._sending is None:
+            self._start(self._backlog.popleft())
+
+    def _report(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.warning("Delivery to %s failed: %r", self.channel_name, task.exception())
 
     async def live_resync(self, event):
-        """The layer dropped this socket's backlog (it fell too far behind): start afresh."""
+        """Asked for by the client, or this socket fell too far behind: start afresh."""
         await self._send_snapshot()
 
     async def fragment(self, event):
@@ -246,5 +302,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["html"])
 
     async def ended(self, event):
-        await self.send(text_data=event["html"])
+        if event["html"]:
+            await self.send(text_data=event["html"])
         await self.close(code=1000)

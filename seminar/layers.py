@@ -1,19 +1,21 @@
-"""The embedded channel layer: Channels' in-memory layer, made fit for a room of 1,000 sockets.
+"""Channel layers that hand group messages to this process's sockets directly.
 
-Measured with bench/run.py (see docs/performance.md), the stock `InMemoryChannelLayer` spends
-most of a broadcast on bookkeeping, not on sending: `group_send` deep-copies the message and
-creates a task per member, and every `receive` and `group_send` walks every channel to expire
-old messages (O(sockets) per message, O(sockets²) per broadcast). And a full channel is
-dropped silently. This layer:
+Measured with bench/run.py (docs/performance.md), a stock layer spends most of a broadcast
+on bookkeeping, not on sending: a queue and a waiting task per socket, a task wake-up per
+socket per message, and in the in-memory layer a deep copy and an expiry walk over every
+channel per message (and a full channel is dropped silently). Here:
 
-- delivers a group message to a consumer that is idle *directly* (one call, no queue, no
-  task wake-up), through the consumer's `deliver_now` (see seminar/consumers.py); anything
-  else is queued as before, and a consumer with queued messages gets new ones queued behind
-  them, so each socket sees every group's messages in order;
-- shares one message object between members (handlers only read it) instead of copying;
-- expires old messages at most once a second instead of on every call;
-- never drops quietly: a full channel is logged, its stale backlog is discarded and replaced
-  by one `live.resync` message, on which the consumer sends a fresh snapshot.
+- a consumer *attaches* to its channel, and a group message for it is handed to its
+  `deliver(message)` (seminar/consumers.py), which sends it at once or keeps it, in order, in
+  its own bounded backlog; no queue or task per socket exists at all;
+- one message object is shared by every member (handlers only read it);
+- with Redis, each process subscribes once per group, and a group message is deserialised
+  once per process, not once per socket;
+- a channel nobody attached to (another kind of consumer) still gets Channels' queue, and a
+  full one is logged and told to re-sync (`live.resync`), never dropped quietly.
+
+`SeminarChannelLayer` is the embedded default (one process); `SeminarRedisChannelLayer` is
+the scale-out layer (several processes, `REDIS_URL`).
 """
 
 import asyncio
@@ -21,32 +23,54 @@ import logging
 import time
 
 from channels.layers import InMemoryChannelLayer
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+)
+from channels_redis.utils import _wrap_close
 
 log = logging.getLogger(__name__)
 
 RESYNC = {"type": "live.resync"}
 
 
-class SeminarChannelLayer(InMemoryChannelLayer):
-    clean_interval = 1.0
+class DirectDelivery:
+    """The part both layers share: which channels belong to a consumer in this process."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._cleaned_at = 0.0
-        self._direct: dict[str, object] = {}  # channel name -> consumer that can take messages now
-
-    # -- consumers that take messages directly ------------------------------------------------
+    def _init_direct(self) -> None:
+        self._direct: dict[str, object] = {}  # channel name -> consumer
 
     def attach(self, channel: str, consumer) -> None:
-        """`consumer.deliver_now(message)` is tried before queueing messages for `channel`."""
+        """From now on `consumer.deliver(message)` gets every message for `channel`."""
         self._direct[channel] = consumer
 
     def detach(self, channel: str) -> None:
         self._direct.pop(channel, None)
 
-    # -- cheaper bookkeeping ---------------------------------------------------------------------
+    def _fan_out(self, members, message: dict, enqueue) -> None:
+        direct = self._direct
+        for channel in list(members):
+            consumer = direct.get(channel)
+            if consumer is None:
+                enqueue(channel)
+                continue
+            try:
+                consumer.deliver(message)
+            except Exception:
+                log.exception("Delivery to %s failed", channel)
+
+
+class SeminarChannelLayer(DirectDelivery, InMemoryChannelLayer):
+    clean_interval = 1.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_direct()
+        self._cleaned_at = 0.0
 
     def _clean_expired(self):
+        # Stock: a walk over every channel on every send and receive. Once a second will do.
         now = time.monotonic()
         if now - self._cleaned_at < self.clean_interval:
             return
@@ -56,8 +80,6 @@ class SeminarChannelLayer(InMemoryChannelLayer):
     async def flush(self):
         await super().flush()
         self._direct = {}
-
-    # -- sending ---------------------------------------------------------------------------------
 
     def _enqueue(self, channel: str, item) -> None:
         queue = self.channels.get(channel)
@@ -75,21 +97,64 @@ class SeminarChannelLayer(InMemoryChannelLayer):
                 queue.get_nowait()
             queue.put_nowait((time.time() + self.expiry, RESYNC))
 
+    async def send(self, channel, message):
+        consumer = self._direct.get(channel)
+        if consumer is None:
+            await super().send(channel, message)
+        else:
+            consumer.deliver(message)
+
     async def group_send(self, group, message):
         assert isinstance(message, dict), "Message is not a dict"
         self.require_valid_group_name(group)
         self._clean_expired()
         members = self.groups.get(group)
-        if not members:
-            return
-        item = (time.time() + self.expiry, message)
-        for channel in list(members):
-            queue = self.channels.get(channel)
-            consumer = self._direct.get(channel)
-            if consumer is not None and (queue is None or queue.empty()):
-                try:
-                    if await consumer.deliver_now(message):
-                        continue
-                except Exception:
-                    log.exception("Direct delivery to %s failed; queueing instead", channel)
-            self._enqueue(channel, item)
+        if members:
+            item = (time.time() + self.expiry, message)
+            self._fan_out(members, message, lambda channel: self._enqueue(channel, item))
+
+
+class _DirectShard(RedisSingleShardConnection):
+    def _receive_message(self, message):
+        if message is not None:
+            name = message["channel"]
+            if isinstance(name, bytes):
+                name = name.decode()
+            if self.channel_layer.take(name, message["data"]):
+                return
+        super()._receive_message(message)
+
+
+class _DirectLoopLayer(DirectDelivery, RedisPubSubLoopLayer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_direct()
+        self._shards = [_DirectShard(shard.host, self) for shard in self._shards]
+
+    def take(self, name: str, data: bytes) -> bool:
+        """A message from Redis: True if it was for this process's attached consumers."""
+        members = self.groups.get(name)
+        if members is None:
+            consumer = self._direct.get(name)
+            if consumer is None:
+                return False
+            consumer.deliver(self.channel_layer.deserialize(data))
+            return True
+        message = self.channel_layer.deserialize(data)  # once per process, not per socket
+        channels = self.channels
+        self._fan_out(members, message, lambda channel: channels[channel].put_nowait(data))
+        return True
+
+
+class SeminarRedisChannelLayer(RedisPubSubChannelLayer):
+    """channels-redis' pub/sub layer, delivering to this process's sockets directly."""
+
+    def _get_layer(self):
+        loop = asyncio.get_running_loop()
+        layer = self._layers.get(loop)
+        if layer is None:
+            layer = self._layers[loop] = _DirectLoopLayer(
+                *self._args, **self._kwargs, channel_layer=self
+            )
+            _wrap_close(self, loop)
+        return layer

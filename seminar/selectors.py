@@ -18,6 +18,11 @@ def session_by_code(code: str) -> Session | None:
     return Session.objects.select_related("guide", "facilitator").filter(code=code).first()
 
 
+def session_versions(session_ids) -> dict[int, int]:
+    """The current version of each of these sessions that still exists."""
+    return dict(Session.objects.filter(pk__in=session_ids).values_list("pk", "version"))
+
+
 def agenda(session: Session) -> list[Step]:
     """The agenda is fixed for a session (its guide version never changes), so cache it on it."""
     if not hasattr(session, "_agenda"):

@@ -223,8 +223,11 @@ def connection_open(*, participant: Participant, channel_name: str) -> None:
     _on_commit(live.presence_changed, participant.session_id)
 
 
-def connection_heartbeat(*, channel_name: str) -> None:
-    Connection.objects.filter(channel_name=channel_name).update(last_seen=timezone.now())
+def connections_seen(*, channel_names: list[str]) -> None:
+    """The heartbeat: these sockets are still open (a few hundred per UPDATE)."""
+    now = timezone.now()
+    for i in range(0, len(channel_names), 500):
+        Connection.objects.filter(channel_name__in=channel_names[i : i + 500]).update(last_seen=now)
 
 
 def connection_close(*, channel_name: str) -> None:

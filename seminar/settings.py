@@ -121,7 +121,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels-redis' pub/sub layer, delivering to each process's sockets directly.
+            "BACKEND": "seminar.layers.SeminarRedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
@@ -129,7 +130,7 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             # Channels' in-memory layer with direct delivery and no silent drops (measured:
-            # docs/performance.md); a channel 1000 messages behind is told to re-sync.
+            # docs/performance.md).
             "BACKEND": "seminar.layers.SeminarChannelLayer",
             "CONFIG": {"capacity": 1000},
         }

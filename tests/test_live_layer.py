@@ -1,18 +1,48 @@
-"""The embedded channel layer (seminar.layers): direct delivery, order, and no silent loss."""
+"""Delivery (seminar.layers, seminar.consumers): direct, in order, and never silently short."""
 
+import asyncio
 import logging
+import uuid
 
 import pytest
 from channels.layers import get_channel_layer
 
 from seminar import groups
-from seminar.layers import RESYNC, SeminarChannelLayer
+from seminar.consumers import BACKLOG_LIMIT, RESYNC, LiveConsumer
+from seminar.layers import SeminarChannelLayer, SeminarRedisChannelLayer
 from tests.live_clients import communicator, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def test_full_channel_is_logged_and_told_to_resync(caplog):
+class Recorder:
+    """Stands in for a consumer: what `deliver` was handed, in order."""
+
+    def __init__(self):
+        self.got = []
+
+    def deliver(self, message):
+        self.got.append(message)
+
+
+async def test_attached_consumers_are_handed_group_messages_the_rest_queue():
+    layer = SeminarChannelLayer()
+    a, b = Recorder(), Recorder()
+    for name, consumer in (("a", a), ("b", b)):
+        await layer.group_add("g", f"specific.inmemory!{name}")
+        layer.attach(f"specific.inmemory!{name}", consumer)
+    await layer.group_add("g", "specific.inmemory!queued")
+    for n in range(3):
+        await layer.group_send("g", {"type": "fragment", "html": str(n)})
+    assert [m["html"] for m in a.got] == ["0", "1", "2"]
+    assert a.got[0] is b.got[0]  # one message object for every socket, not a copy each
+    assert (await layer.receive("specific.inmemory!queued"))["html"] == "0"
+    layer.detach("specific.inmemory!b")
+    await layer.group_send("g", {"type": "fragment", "html": "3"})
+    assert len(b.got) == 3 and len(a.got) == 4
+
+
+async def test_full_queue_of_an_unattached_channel_is_logged_and_told_to_resync(caplog):
     layer = SeminarChannelLayer(capacity=3)
     await layer.group_add("g", "specific.inmemory!a")
     with caplog.at_level(logging.WARNING, logger="seminar.layers"):
@@ -20,50 +50,91 @@ async def test_full_channel_is_logged_and_told_to_resync(caplog):
             await layer.group_send("g", {"type": "fragment", "html": f"<!--v:{n}-->"})
     assert "is full" in caplog.text and "re-sync" in caplog.text
     # The stale backlog is gone; the one message left tells the consumer to start afresh.
-    assert await layer.receive("specific.inmemory!a") == RESYNC
+    assert await layer.receive("specific.inmemory!a") == {"type": "live.resync"}
 
 
-async def test_idle_consumer_gets_broadcasts_directly_busy_one_in_order():
-    class Consumer:
-        def __init__(self):
-            self.got, self.busy = [], False
+def consumer_with_slow_client():
+    """A LiveConsumer whose client reads a frame only when the test lets it."""
+    consumer = LiveConsumer()
+    consumer._loop = asyncio.get_running_loop()
+    consumer.channel_name = "specific.test!1"
+    consumer._busy = False
+    sent, may_read = [], asyncio.Event()
 
-        async def deliver_now(self, message):
-            if self.busy:
-                return False
-            self.got.append(message["html"])
-            return True
+    async def base_send(message):
+        await may_read.wait()
+        sent.append(message["text"])
 
-    layer = SeminarChannelLayer()
-    consumer = Consumer()
-    await layer.group_add("g", "specific.inmemory!a")
-    layer.attach("specific.inmemory!a", consumer)
-    await layer.group_send("g", {"type": "fragment", "html": "1"})
-    consumer.busy = True
-    await layer.group_send("g", {"type": "fragment", "html": "2"})
-    consumer.busy = False
-    # "2" is queued, so "3" queues behind it rather than overtaking it.
-    await layer.group_send("g", {"type": "fragment", "html": "3"})
-    assert consumer.got == ["1"]
-    assert (await layer.receive("specific.inmemory!a"))["html"] == "2"
-    assert (await layer.receive("specific.inmemory!a"))["html"] == "3"
+    consumer.base_send = base_send
+    return consumer, sent, may_read
+
+
+async def test_a_slow_client_gets_every_frame_in_order_once_it_reads():
+    consumer, sent, may_read = consumer_with_slow_client()
+    may_read.set()
+    consumer.deliver({"type": "fragment", "html": "1"})
+    assert sent == ["1"]  # an idle socket is written to at once, no task switch
+    may_read.clear()
+    for n in range(2, 6):
+        consumer.deliver({"type": "fragment", "html": str(n)})
+    assert sent == ["1"] and len(consumer._backlog) == 3  # "2" waits on the client
+    may_read.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert sent == ["1", "2", "3", "4", "5"]
+
+
+async def test_a_socket_too_far_behind_drops_its_backlog_for_a_resync(caplog):
+    consumer, sent, may_read = consumer_with_slow_client()
+    consumer.deliver({"type": "fragment", "html": "stuck"})
+    with caplog.at_level(logging.WARNING, logger="seminar.consumers"):
+        for n in range(BACKLOG_LIMIT + 1):
+            consumer.deliver({"type": "fragment", "html": str(n)})
+    assert "broadcasts behind" in caplog.text and "re-syncing" in caplog.text
+    assert list(consumer._backlog) == [RESYNC]
 
 
 async def test_socket_that_falls_behind_gets_a_fresh_snapshot(session, student_client, caplog):
-    """A socket whose queue overflows is never silently short: it is sent a new snapshot."""
+    """End to end: a socket whose backlog overflows is never silently short, it is re-synced."""
     layer = get_channel_layer()
-    assert isinstance(layer, SeminarChannelLayer)
     comm = communicator(f"/ws/s/{session.code}/", student_client)
     connected, _ = await comm.connect()
     assert connected
     await receive_until(comm, "snapshot")
-    layer._direct.clear()  # as if the consumer were busy: everything queues
-    with caplog.at_level(logging.WARNING, logger="seminar.layers"):
-        for n in range(layer.capacity + 1):
+    (consumer,) = layer._direct.values()
+    consumer._busy = True  # as if it were still sending: everything waits in its backlog
+    with caplog.at_level(logging.WARNING, logger="seminar.consumers"):
+        for n in range(BACKLOG_LIMIT + 1):
             await layer.group_send(
                 groups.students(session.pk), {"type": "fragment", "html": f"<!--v:{n}-->"}
             )
-    assert "is full" in caplog.text
+    assert "broadcasts behind" in caplog.text
+    consumer._busy = False
+    consumer._drain()
     frame = await receive_until(comm, "snapshot", timeout=5)
     assert frame.startswith("<!--v:") and 'id="stage"' in frame
     await comm.disconnect()
+
+
+@pytest.mark.scaleout
+async def test_redis_layer_deserialises_once_per_process_and_delivers_directly():
+    """Two layers stand for two processes: a group message published by one reaches the
+    other's attached consumers through `deliver` (one decoded object), and an unattached
+    channel through Channels' queue."""
+    prefix = f"test{uuid.uuid4().hex[:8]}"
+    config = {"hosts": ["redis://127.0.0.1:6379/11"], "prefix": prefix}
+    sender, receiver = SeminarRedisChannelLayer(**config), SeminarRedisChannelLayer(**config)
+    a, b = Recorder(), Recorder()
+    try:
+        names = [await receiver.new_channel() for _ in range(3)]
+        for name, consumer in zip(names, (a, b), strict=False):
+            receiver.attach(name, consumer)
+        for name in names:
+            await receiver.group_add("g", name)
+        await sender.group_send("g", {"type": "fragment", "html": "hello"})
+        queued = await asyncio.wait_for(receiver.receive(names[2]), 5)
+        assert queued == {"type": "fragment", "html": "hello"}
+        assert a.got == [queued] and a.got[0] is b.got[0]
+    finally:
+        await sender.flush()
+        await receiver.flush()
