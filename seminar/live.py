@@ -141,7 +141,7 @@ def step_changed(session_id: int) -> None:
 def question_changed(session_id: int, question_id: int) -> None:
     """A question opened or closed. Closing reveals its answers to every student."""
     session = _session(session_id)
-    state = next(s for s in selectors.question_states(session) if s.question_id == question_id)
+    (state,) = selectors.question_states(session, question_id=question_id)
     mark = version_mark(session.version)
     state_html = render_fragment(
         "seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True}
@@ -202,7 +202,7 @@ def _to_board(session: Session, question_id: int, mark: str, html: str) -> tuple
 
 
 def _question_counts(session: Session, question_id: int, mark: str) -> list[tuple[str, dict]]:
-    state = next(s for s in selectors.question_states(session) if s.question_id == question_id)
+    (state,) = selectors.question_states(session, question_id=question_id)
     html = render_fragment(
         "seminar/fragments.html#question-state", {"session": session, "state": state, "oob": True}
     )

@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from guide.models import Question
+from guide.models import Guide, Question
 from seminar.agenda import Step, build_agenda
 from seminar.models import Answer, Connection, Participant, QuestionState, Session, Vote
 
@@ -24,11 +25,18 @@ def session_versions(session_ids) -> dict[int, int]:
 
 
 def agenda(session: Session) -> list[Step]:
-    """The agenda is fixed for a session (its guide version never changes), so cache it on it."""
+    """The agenda is fixed for a session (its guide version never changes). Every broadcast
+    needs it (which question is on the board), so it is kept per guide, in this process,
+    keyed by what changes when a guide is re-imported in place."""
     if not hasattr(session, "_agenda"):
         guide = session.guide
-        session._agenda = build_agenda(guide)
+        session._agenda = _agenda_of(guide.pk, guide.content_hash, guide.updated_at)
     return session._agenda
+
+
+@lru_cache(maxsize=32)
+def _agenda_of(guide_id: int, content_hash: str, updated_at) -> list[Step]:
+    return build_agenda(Guide.objects.get(pk=guide_id))
 
 
 def current_step(session: Session) -> Step:
@@ -41,13 +49,14 @@ def focus_question(session: Session) -> Question | None:
     return step.obj if step.kind == "question" else None
 
 
-def question_states(session: Session) -> list[QuestionState]:
+def question_states(session: Session, **only) -> list[QuestionState]:
     """Every discussion question of the session with its state, in order, with counts:
     `answer_count` (visible answers), `answered_count` (students who answered, one answer
-    each, hidden ones included) and `participant_count`."""
+    each, hidden ones included) and `participant_count`. `only` narrows it down to one
+    (`question_id=…` or `question__number=…`): a broadcast about one question needs one."""
+    states = QuestionState.objects.filter(session=session, **only)
     states = list(
-        QuestionState.objects.filter(session=session)
-        .select_related("question")
+        states.select_related("question")
         .annotate(
             answer_count=Count(
                 "question__answers",
@@ -64,7 +73,8 @@ def question_states(session: Session) -> list[QuestionState]:
 
 
 def question_state(session: Session, question: Question) -> QuestionState:
-    return next(s for s in question_states(session) if s.question_id == question.pk)
+    (state,) = question_states(session, question_id=question.pk)
+    return state
 
 
 def answers_with_votes(session: Session, *, question: Question | None = None, include_hidden=False):
@@ -103,11 +113,12 @@ def may_read_answers(session: Session, state: QuestionState, answered_ids: set[i
     return not session.answer_first or state.question_id in answered_ids or state.was_closed
 
 
-def online_participants(session: Session) -> list[Participant]:
+def online_count(session: Session) -> int:
+    """How many students have a fresh connection (two tabs count once)."""
     fresh = Connection.objects.filter(
         participant=OuterRef("pk"), last_seen__gte=timezone.now() - PRESENCE_TTL
     )
-    return list(session.participants.filter(Exists(fresh)))
+    return session.participants.filter(Exists(fresh)).count()
 
 
 def participants_with_presence(session: Session) -> list[Participant]:

@@ -23,9 +23,10 @@ def room_context(
     answered = selectors.answered_question_ids(participant)
     voted = selectors.voted_answer_ids(participant)
     mine = {a.question_id: a for a in participant.answers.all()}
-    states = selectors.question_states(session)
-    if question_number is not None:
-        states = [s for s in states if s.question.number == question_number]
+    if question_number is None:
+        states = selectors.question_states(session)
+    else:
+        states = selectors.question_states(session, question__number=question_number)
     answers = selectors.answers_with_votes(session)
     if question_number is not None:
         answers = answers.filter(question__number=question_number)
@@ -48,7 +49,7 @@ def room_context(
         questions=questions,
         voted_ids=voted,
         my_answer_ids={a.pk for a in mine.values()},
-        online=len(selectors.online_participants(session)),
+        online=selectors.online_count(session),
         audience="student",
         show_names=not session.names_hidden,
         # Called by the template: every answer form gets a fresh idempotency token.
@@ -59,7 +60,7 @@ def room_context(
 
 def board_context(session: Session) -> dict:
     ctx = live.board_stage_context(session)
-    ctx.update(online=len(selectors.online_participants(session)), audience="board")
+    ctx.update(online=selectors.online_count(session), audience="board")
     return ctx
 
 
