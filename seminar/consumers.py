@@ -264,7 +264,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # reading makes the server's write wait for room in its buffer; that wait happens in
         # this task, never in the layer's loop over the group, so one stuck laptop cannot hold
         # back the class. Until it clears, this socket's messages wait in its backlog.
-        task = asyncio.Task(self.dispatch(message), loop=self._loop, eager_start=True)
+        if message["type"] == "fragment":  # nearly every message: straight to the socket
+            step = self.base_send({"type": "websocket.send", "text": message["html"]})
+        else:
+            step = self.dispatch(message)
+        task = asyncio.Task(step, loop=self._loop, eager_start=True)
         if task.done():
             self._report(task)
         else:
