@@ -1,12 +1,12 @@
 """A slow or stuck client never slows the others, and is dropped after a bounded backlog.
 
 Why it holds (uvicorn + the websockets library, measured here with a real server):
-- A broadcast reaches an idle consumer directly from the channel layer; the consumer starts the
+- A broadcast reaches each consumer directly from the channel layer; the consumer starts the
   send eagerly, so the frame is written into the socket's transport at once. When a client stops
   reading, its buffer fills and the *next* write waits for room: that wait runs in the
-  consumer's own task (seminar/consumers.py, deliver_now), never in the layer's loop over the
-  group, so the others are not held back. Meanwhile the stuck socket's messages queue, and a
-  queue 1,000 messages behind is dropped and replaced by a re-sync (seminar/layers.py).
+  consumer's own task (seminar/consumers.py, deliver), never in the layer's loop over the
+  group, so the others are not held back. Meanwhile the stuck socket's messages wait in its
+  backlog, and a backlog 1,000 messages long is dropped and replaced by a re-sync.
 - The backlog is bounded in time: the server pings every socket every `--ping-interval`
   seconds (default 20) and closes one whose pong does not come within `--ping-timeout`
   (default 20). A client that does not read cannot pong, so it is dropped within about 40 s
