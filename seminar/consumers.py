@@ -76,6 +76,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         finally:  # closed, or cancelled by the server: either way, no more deliveries
             heartbeats.discard(self)
             layer.detach(self.channel_name)
+            if self._sending is not None:
+                self._sending.cancel()
+            self._backlog = None
 
     async def dispatch(self, message):
         if message["type"] in FORWARDING_TYPES:
@@ -97,10 +100,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
         heartbeats.add(self)
 
     async def disconnect(self, code):
-        heartbeats.discard(self)
-        if self._sending is not None:
-            self._sending.cancel()
-        self._backlog = None
         if self.participant_id:
             await database_sync_to_async(services.connection_close)(channel_name=self.channel_name)
 
@@ -285,8 +284,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self._start(self._backlog.popleft())
 
     def _report(self, task: asyncio.Task) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("Delivery to %s failed: %r", self.channel_name, task.exception())
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, OSError):  # the client has gone; its disconnect is on its way
+            log.debug("Delivery to %s failed: %r", self.channel_name, error)
+        elif error is not None:
+            log.warning("Delivery to %s failed: %r", self.channel_name, error)
 
     async def live_resync(self, event):
         """Asked for by the client, or this socket fell too far behind: start afresh."""

@@ -141,9 +141,13 @@ class _DirectLoopLayer(DirectDelivery, RedisPubSubLoopLayer):
             consumer.deliver(self.channel_layer.deserialize(data))
             return True
         message = self.channel_layer.deserialize(data)  # once per process, not per socket
-        channels = self.channels
-        self._fan_out(members, message, lambda channel: channels[channel].put_nowait(data))
+        self._fan_out(members, message, lambda channel: self._queue(channel, data))
         return True
+
+    def _queue(self, channel: str, data: bytes) -> None:
+        queue = self.channels.get(channel)
+        if queue is not None:  # else it has just gone
+            queue.put_nowait(data)
 
 
 class SeminarRedisChannelLayer(RedisPubSubChannelLayer):

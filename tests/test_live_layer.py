@@ -135,6 +135,14 @@ async def test_redis_layer_deserialises_once_per_process_and_delivers_directly()
         queued = await asyncio.wait_for(receiver.receive(names[2]), 5)
         assert queued == {"type": "fragment", "html": "hello"}
         assert a.got == [queued] and a.got[0] is b.got[0]
+        # A member whose queue has just gone does not cost the others their message.
+        del receiver._get_layer().channels[names[2]]
+        await sender.group_send("g", {"type": "fragment", "html": "again"})
+        for _ in range(50):
+            if len(b.got) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert [m["html"] for m in a.got] == [m["html"] for m in b.got] == ["hello", "again"]
     finally:
         await sender.flush()
         await receiver.flush()
