@@ -31,6 +31,7 @@ from django.http.cookie import parse_cookie
 
 from seminar import groups, heartbeats, identity, services, snapshots
 from seminar.errors import SessionError
+from seminar.layers import RESYNC
 from seminar.models import Session
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ MAX_MESSAGE_BYTES = 4096
 # A socket this many broadcasts behind (a client that stopped reading) gets a fresh snapshot
 # instead of the backlog.
 BACKLOG_LIMIT = 1000
-RESYNC = {"type": "live.resync"}
 # Handlers that only forward HTML: they never touch the database, so they skip Channels'
 # per-message `aclose_old_connections()` thread hop (the largest cost of a broadcast).
 FORWARDING_TYPES = frozenset({"fragment", "reveal", "ended"})

@@ -25,28 +25,26 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 25.0
 SLICES = 5
 
-_consumers: dict[str, object] = {}  # channel name -> consumer, in this process
-_slot: dict[str, int] = {}  # channel name -> the turn it is beaten in
+# channel name -> (consumer, the turn it is beaten in), for the sockets of this process
+_consumers: dict[str, tuple[object, int]] = {}
 _turns = itertools.count()
 _task: asyncio.Task | None = None
 
 
 def add(consumer) -> None:
     global _task
-    _consumers[consumer.channel_name] = consumer
-    _slot[consumer.channel_name] = next(_turns) % SLICES
+    _consumers[consumer.channel_name] = (consumer, next(_turns) % SLICES)
     loop = asyncio.get_running_loop()
     if _task is None or _task.done() or _task.get_loop() is not loop:
         # A new event loop (a restarted server, a test): sockets of an old one are gone.
-        for name, other in list(_consumers.items()):
+        for name, (other, _) in list(_consumers.items()):
             if other._loop is not loop:
-                del _consumers[name], _slot[name]
+                del _consumers[name]
         _task = loop.create_task(_run())
 
 
 def discard(consumer) -> None:
     _consumers.pop(getattr(consumer, "channel_name", None), None)
-    _slot.pop(getattr(consumer, "channel_name", None), None)
     if not _consumers and _task is not None and _task.get_loop() is asyncio.get_running_loop():
         _task.cancel()  # nobody left to beat for
 
@@ -62,7 +60,7 @@ async def _run() -> None:
 
 async def beat(turn: int | None = None) -> None:
     """Beat the sockets of one turn (or, with None, every socket)."""
-    consumers = [c for n, c in _consumers.items() if turn is None or _slot.get(n) == turn]
+    consumers = [c for c, slot in _consumers.values() if turn is None or slot == turn]
     if not consumers:
         return
     students = [c.channel_name for c in consumers if c.participant_id]
