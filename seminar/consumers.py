@@ -1,25 +1,25 @@
 """The one websocket consumer: a student's room, the board, or the facilitator's console.
 
-Thin by design: on connect it checks who may watch, joins the audience groups, and sends the
-current state; afterwards it forwards pre-rendered fragments and hands the few messages a
-client may send to the actions in `seminar.services`.
+Thin by design: on connect it checks who may watch, joins its session's stream, and sends the
+current state; afterwards it passes each change on to its client as one frame, in version
+order, with the parts of its audiences (seminar/delivery.py `SocketView`), and hands the one
+message a client may send (`resync`) to a fresh snapshot.
 
 How broadcasts reach it (measured on the fan-out benchmark, docs/performance.md): the
 channel layers in `seminar.layers` hand each group message to the process's consumers
-directly (`deliver`), so a socket costs no queue and no waiting task of its own, and a
-broadcast to 1,000 sockets is 1,000 writes, not 1,000 task wake-ups. A consumer that cannot
-take a message at once (its snapshot is being read, or its client is slow) keeps it in a
-bounded backlog, in order; one that falls too far behind is re-synced, never silently short.
+directly (`deliver`), so a socket costs no queue and no waiting task of its own. A consumer
+that cannot take a message at once (its snapshot is being read, or its client is slow) keeps
+it in a bounded backlog, in order; one that falls too far behind is re-synced.
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections import deque
 from importlib import import_module
 from types import SimpleNamespace
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -29,32 +29,30 @@ from django.contrib.auth import get_user
 from django.core.exceptions import ImproperlyConfigured
 from django.http.cookie import parse_cookie
 
-from seminar import groups, heartbeats, identity, services, snapshots
-from seminar.errors import SessionError
+from seminar import audiences, heartbeats, identity, presence, screens, services
+from seminar.delivery import GAP_SECONDS, SocketView
 from seminar.layers import RESYNC
 from seminar.models import Session
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4096
-# A socket this many broadcasts behind (a client that stopped reading) gets a fresh snapshot
+# A socket this many messages behind (a client that stopped reading) gets a fresh snapshot
 # instead of the backlog.
 BACKLOG_LIMIT = 1000
-# Handlers that only forward HTML: they never touch the database, so they skip Channels'
-# per-message `aclose_old_connections()` thread hop (the largest cost of a broadcast).
-FORWARDING_TYPES = frozenset({"fragment", "reveal", "ended"})
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
     role: str  # "participant" | "board" | "facilitator", from the route
     session_id: int | None = None
     participant_id: int | None = None
-    user = None  # the facilitator, on the console's socket
-    # Until the snapshot is sent (and while a re-sync is), broadcasts wait in the backlog.
+    view: SocketView | None = None
+    # Until the snapshot is sent (and while a re-sync is), messages wait in the backlog.
     _busy = True
     _backlog: deque | None = None
-    # A send still waiting for the client to read; later broadcasts wait behind it.
+    # A send still waiting for the client to read; later messages wait behind it.
     _sending: asyncio.Task | None = None
+    _gap_timer: asyncio.TimerHandle | None = None
 
     async def __call__(self, scope, receive, send):
         """Channels' own loop, less its per-socket queue and the task waiting on it: group
@@ -67,6 +65,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.scope, self.channel_layer, self.base_send = scope, layer, send
         self.channel_name = await layer.new_channel()
         self._loop = asyncio.get_running_loop()
+        # Messages arrive from whoever published them (a request's thread, via async_to_sync):
+        # work started for this socket runs in the socket's own context, not the publisher's,
+        # whose thread may be gone by then.
+        self._context = contextvars.copy_context()
         layer.attach(self.channel_name, self)
         try:
             while True:
@@ -78,13 +80,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             layer.detach(self.channel_name)
             if self._sending is not None:
                 self._sending.cancel()
+            if self._gap_timer is not None:
+                self._gap_timer.cancel()
             self._backlog = None
-
-    async def dispatch(self, message):
-        if message["type"] in FORWARDING_TYPES:
-            await getattr(self, get_handler_name(message))(message)
-        else:
-            await super().dispatch(message)
 
     async def connect(self):
         self.role = self.scope["url_route"]["kwargs"]["role"]
@@ -92,10 +90,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not await database_sync_to_async(self._authorize)(code):
             await self.close(code=4403)
             return
+        self.view = SocketView(self.role, self.participant_id)
+        presence.bind_loop()
         await self.accept()
-        for group in self._base_groups():
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups.append(group)
+        group = audiences.session_group(self.session_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups.append(group)
         await self._send_snapshot()
         heartbeats.add(self)
 
@@ -118,7 +118,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
         browser = self._django_session()
         if self.role == "facilitator":
             user = get_user(SimpleNamespace(session=browser))
-            self.user = user
             return user.is_authenticated and user.pk == session.facilitator_id
         participant = identity.participant_for(browser, session)
         if participant is None:
@@ -132,58 +131,36 @@ class LiveConsumer(AsyncWebsocketConsumer):
         key = parse_cookie(cookies.decode("latin-1")).get(settings.SESSION_COOKIE_NAME)
         return import_module(settings.SESSION_ENGINE).SessionStore(key)
 
-    def _base_groups(self) -> list[str]:
-        if self.role == "board":
-            return [groups.board(self.session_id)]
-        if self.role == "facilitator":
-            return [groups.facilitator(self.session_id)]
-        return [
-            groups.students(self.session_id),
-            groups.participant(self.session_id, self.participant_id),
-        ]
-
     # -- state -------------------------------------------------------------------------------
 
-    def _snapshot(self) -> tuple[str, list[str]]:
-        session = Session.objects.select_related("guide", "facilitator").get(pk=self.session_id)
-        if self.role == "board":
-            return snapshots.for_board(session), []
-        if self.role == "facilitator":
-            return snapshots.for_facilitator(session), []
-        participant = session.participants.get(pk=self.participant_id)
-        return snapshots.for_participant(session, participant)
+    def _snapshot(self) -> dict:
+        st = screens.State.load(self.session_id)
+        participant = None
+        if self.role == "participant":
+            participant = st.session.participants.get(pk=self.participant_id)
+        return screens.snapshot(st, self.role, participant)
 
     async def _send_snapshot(self):
-        # Groups are joined before the state is read, so no change can fall between the two.
+        # The stream was joined before the state is read, so no change falls between the two:
+        # messages at or below the snapshot's version are dropped, later ones follow it.
         self._busy = True
         try:
-            html, question_groups = await database_sync_to_async(self._snapshot)()
-            await self._move_to(question_groups)
-            await self.send(text_data=html)
+            try:
+                snapshot = await database_sync_to_async(self._snapshot)()
+            except Session.DoesNotExist:
+                await self.close(code=1000)
+                return
+            self.view.reset(snapshot)
+            self._watch_gap()
+            await self.send(text_data=snapshot["html"])
         finally:
             self._busy = False
             self._drain()
 
-    async def _move_to(self, question_groups: list[str]) -> None:
-        """Be in exactly these readers/waiting groups (a student is in one of each pair)."""
-        prefix = f"session-{self.session_id}-"
-        for group in list(self.groups):
-            is_question_group = group.startswith((prefix + "readers-", prefix + "waiting-"))
-            if is_question_group and group not in question_groups:
-                await self.channel_layer.group_discard(group, self.channel_name)
-                self.groups.remove(group)
-        for group in question_groups:
-            if group not in self.groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.groups.append(group)
-
     def beat(self, version: int | None) -> None:
         """From seminar.heartbeats: the session's version, so a client whose last frames were
         lost notices within a heartbeat; None means the session is gone."""
-        if version is None:
-            self.deliver({"type": "ended", "html": ""})
-        else:
-            self.deliver({"type": "fragment", "html": f"<!--v:{version} hb-->"})
+        self.deliver({"type": "gone"} if version is None else {"type": "beat", "version": version})
 
     # -- from the client ----------------------------------------------------------------------
 
@@ -199,37 +176,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not isinstance(message, dict):
             await self._error("Messages must be JSON objects.")
             return
-        kind = message.get("type")
-        if kind == "resync":
-            self.deliver(RESYNC)  # in order with the broadcasts, never beside one
-        elif kind == "step":
-            await self._step(message)
+        if message.get("type") == "resync":
+            self.deliver(RESYNC)  # in order with the stream, never beside it
         else:
             await self._error("Unknown message type.")
-
-    async def _step(self, message):
-        to = message.get("to")
-        if not isinstance(to, (int, str)) or isinstance(to, bool):
-            await self._error("A step message needs 'to': next, previous or a step number.")
-            return
-        try:
-            await database_sync_to_async(self._do_step)(to)
-        except SessionError as error:
-            await self._error(error.message)
-
-    def _do_step(self, to):
-        session = Session.objects.select_related("guide").get(pk=self.session_id)
-        user = self.user if self.role == "facilitator" else None
-        if to == "next":
-            services.step_next(session=session, by=user)
-        elif to == "previous":
-            services.step_previous(session=session, by=user)
-        else:
-            try:
-                index = int(to)
-            except ValueError:
-                raise SessionError("Unknown step.", code="invalid_step") from None
-            services.step_go(session=session, by=user, to=index)
 
     async def _error(self, text: str):
         await self.send(text_data=json.dumps({"error": text}))
@@ -237,8 +187,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # -- from the channel layer ----------------------------------------------------------------
 
     def deliver(self, message: dict) -> None:
-        """Called by seminar.layers for every group message to this socket, in the event loop:
-        send it now, or after the ones before it."""
+        """Called by seminar.layers for every message to this socket, in the event loop:
+        pass it on now, or after the ones before it."""
         if self._busy or self._sending is not None or self._backlog:
             self._hold(message)
         else:
@@ -249,7 +199,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self._backlog = deque()
         elif len(self._backlog) >= BACKLOG_LIMIT:
             log.warning(
-                "Socket %s is %d broadcasts behind: dropping its backlog and re-syncing it",
+                "Socket %s is %d messages behind: dropping its backlog and re-syncing it",
                 self.channel_name,
                 len(self._backlog),
             )
@@ -263,16 +213,48 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # reading makes the server's write wait for room in its buffer; that wait happens in
         # this task, never in the layer's loop over the group, so one stuck laptop cannot hold
         # back the class. Until it clears, this socket's messages wait in its backlog.
-        if message["type"] == "fragment":  # nearly every message: straight to the socket
-            step = self.base_send({"type": "websocket.send", "text": message["html"]})
+        kind = message["type"]
+        if kind == "change":
+            text = self.view.take(message)
+            self._watch_gap()
+            if not text:
+                return
+            step = self.base_send({"type": "websocket.send", "text": text})
+        elif kind == "beat":
+            # A consumer waiting out a gap of its own re-syncs by itself: say where it is.
+            version = self.view.version if self.view.gap else message["version"]
+            step = self.base_send({"type": "websocket.send", "text": f"<!--v:{version} hb-->"})
+        elif kind == "gone":
+            step = self.close(code=1000)
+        elif kind == RESYNC["type"]:
+            step = self._send_snapshot()
         else:
-            step = self.dispatch(message)
-        task = asyncio.Task(step, loop=self._loop, eager_start=True)
+            log.warning("Unknown message %r for %s", kind, self.channel_name)
+            return
+        task = asyncio.Task(
+            step, loop=self._loop, eager_start=True, context=self._context.copy()
+        )
         if task.done():
             self._report(task)
         else:
             self._sending = task
             task.add_done_callback(self._sent)
+
+    def _watch_gap(self) -> None:
+        """Messages held behind a missing one: give it GAP_SECONDS to arrive, then re-sync."""
+        if self.view.gap and self._gap_timer is None:
+            self._gap_timer = self._loop.call_later(GAP_SECONDS, self._gap_expired)
+        elif not self.view.gap and self._gap_timer is not None:
+            self._gap_timer.cancel()
+            self._gap_timer = None
+
+    def _gap_expired(self) -> None:
+        self._gap_timer = None
+        if self.view is not None and self.view.gap:
+            log.info(
+                "Socket %s missed version %d: re-syncing", self.channel_name, self.view.version + 1
+            )
+            self.deliver(RESYNC)
 
     def _sent(self, task: asyncio.Task) -> None:
         self._sending = None
@@ -289,25 +271,3 @@ class LiveConsumer(AsyncWebsocketConsumer):
             log.debug("Delivery to %s failed: %r", self.channel_name, error)
         elif error is not None:
             log.warning("Delivery to %s failed: %r", self.channel_name, error)
-
-    async def live_resync(self, event):
-        """Asked for by the client, or this socket fell too far behind: start afresh."""
-        await self._send_snapshot()
-
-    async def fragment(self, event):
-        await self.send(text_data=event["html"])
-
-    async def reveal(self, event):
-        """Answer-first lifted for a question: join its readers group, show its answers."""
-        if event["group"] not in self.groups:
-            await self.channel_layer.group_add(event["group"], self.channel_name)
-            self.groups.append(event["group"])
-        if event["leave"] in self.groups:
-            await self.channel_layer.group_discard(event["leave"], self.channel_name)
-            self.groups.remove(event["leave"])
-        await self.send(text_data=event["html"])
-
-    async def ended(self, event):
-        if event["html"]:
-            await self.send(text_data=event["html"])
-        await self.close(code=1000)

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from guide.models import Guide, Question
+from seminar import audiences
 from seminar.agenda import Step, build_agenda
 from seminar.models import Answer, Connection, Participant, QuestionState, Session, Vote
 
@@ -110,7 +111,11 @@ def answered_question_ids(participant: Participant) -> set[int]:
 
 def may_read_answers(session: Session, state: QuestionState, answered_ids: set[int]) -> bool:
     """Answer-first: a student sees classmates' answers once they answered or it closed."""
-    return not session.answer_first or state.question_id in answered_ids or state.was_closed
+    return audiences.may_read(
+        answer_first=session.answer_first,
+        revealed=state.was_closed,
+        answered=state.question_id in answered_ids,
+    )
 
 
 def online_count(session: Session) -> int:

@@ -1,20 +1,22 @@
-"""Every change to a session, one function each: check, write in a transaction, then broadcast.
+"""Every change to a session, one function each: check, write in a transaction, then publish.
 
 Views, consumers, management commands and tests call these; none repeats their rules.
-Broadcasts are scheduled with `transaction.on_commit`, so nothing is sent that is not saved.
-Each raises `SessionError` (with a `code`) and writes nothing when a rule refuses.
+Each change bumps the session's version inside its own transaction and publishes what it
+touched (a `Change`) with that number, after the commit (seminar/broadcast.py): nothing is sent
+that is not saved, and every screen applies the changes in version order. Each raises
+`SessionError` (with a `code`) and writes nothing when a rule refuses.
 """
 
 import unicodedata
 import uuid
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from guide.models import Guide, Question
-from seminar import codes, live, selectors
+from seminar import broadcast, codes, presence, selectors
+from seminar.changes import Change
 from seminar.errors import SessionError
 from seminar.models import (
     ANSWER_MAX_LENGTH,
@@ -30,14 +32,16 @@ from seminar.models import (
 )
 
 
-def _on_commit(func, *args, **kwargs):
-    # robust: a failed broadcast is logged, never turned into an error for a saved change.
-    transaction.on_commit(partial(func, *args, **kwargs), robust=True)
-
-
-def _bump_version(session: Session) -> None:
+def _publish(session: Session, change: Change) -> None:
+    """Number this change (inside the caller's transaction, under the session's row lock) and
+    publish it once the transaction commits."""
     Session.objects.filter(pk=session.pk).update(version=F("version") + 1)
     session.refresh_from_db(fields=["version"])
+    broadcast.publish_on_commit(session.pk, session.version, change)
+
+
+def _presence_changed(session_id: int) -> None:
+    transaction.on_commit(lambda: presence.changed(session_id), robust=True)
 
 
 def _check_facilitator(session: Session, by) -> None:
@@ -99,13 +103,21 @@ def session_start(
     raise SessionError("Could not find a free join code; try again.", code="no_code")
 
 
-def step_go(*, session: Session, by, to: int) -> Session:
-    """Move the walk to step `to` (0-based). Logs the time on the step left; broadcasts to all."""
+def step_go(*, session: Session, by, to: int | str) -> Session:
+    """Move the walk to step `to` (0-based), or "next" / "previous" from wherever it is when
+    the move is made (so two quick presses of Next step move two steps). Logs the time on the
+    step left."""
     _check_facilitator(session, by)
     with transaction.atomic():
         session = _locked(session)
         _check_live(session)
         steps = selectors.agenda(session)
+        if to == "next":
+            to = min(session.current_step + 1, len(steps) - 1)
+        elif to == "previous":
+            to = max(session.current_step - 1, 0)
+        if not isinstance(to, int):
+            raise SessionError("Choose a step.", code="invalid_step")
         if not 0 <= to < len(steps):
             raise SessionError(f"There is no step {to + 1}.", code="invalid_step")
         if to == session.current_step:
@@ -118,36 +130,41 @@ def step_go(*, session: Session, by, to: int) -> Session:
         )
         session.current_step = to
         session.save(update_fields=["current_step"])
-        _bump_version(session)
-        _on_commit(live.step_changed, session.pk)
+        _publish(session, Change(step=True))
     return session
 
 
 def step_next(*, session: Session, by) -> Session:
-    return step_go(
-        session=session, by=by, to=min(session.current_step + 1, len(selectors.agenda(session)) - 1)
-    )
+    return step_go(session=session, by=by, to="next")
 
 
 def step_previous(*, session: Session, by) -> Session:
-    return step_go(session=session, by=by, to=max(session.current_step - 1, 0))
+    return step_go(session=session, by=by, to="previous")
 
 
 def session_update_settings(
-    *, session: Session, by, board_order: str | None = None, names_hidden: bool | None = None
+    *,
+    session: Session,
+    by,
+    board_order: str | None = None,
+    names_hidden: bool | None = None,
+    answer_first: bool | None = None,
 ) -> Session:
+    """Board order, names on the board, answer-first. Every screen follows."""
     _check_facilitator(session, by)
     with transaction.atomic():
         session = _locked(session)
+        _check_live(session)
         if board_order is not None:
             if board_order not in Session.BoardOrder.values:
                 raise SessionError("Unknown board order.", code="invalid_order")
             session.board_order = board_order
         if names_hidden is not None:
             session.names_hidden = names_hidden
-        session.save(update_fields=["board_order", "names_hidden"])
-        _bump_version(session)
-        _on_commit(live.board_changed, session.pk)
+        if answer_first is not None:
+            session.answer_first = answer_first
+        session.save(update_fields=["board_order", "names_hidden", "answer_first"])
+        _publish(session, Change(settings=True))
     return session
 
 
@@ -165,8 +182,7 @@ def session_end(*, session: Session, by) -> Session:
         QuestionState.objects.filter(session=session, is_open=True).update(
             is_open=False, closed_at=now
         )
-        _bump_version(session)
-        _on_commit(live.session_ended, session.pk)
+        _publish(session, Change(ended=True))
     return session
 
 
@@ -207,7 +223,7 @@ def participant_join(*, session: Session, name: str) -> Participant:
             candidate = f"{name} ({n})"
     else:
         raise SessionError("That name is taken; please choose another.", code="invalid_name")
-    _on_commit(live.presence_changed, session.pk)
+    _presence_changed(session.pk)
     return participant
 
 
@@ -220,7 +236,7 @@ def connection_open(*, participant: Participant, channel_name: str) -> None:
             "last_seen": timezone.now(),
         },
     )
-    _on_commit(live.presence_changed, participant.session_id)
+    _presence_changed(participant.session_id)
 
 
 def connections_seen(*, channel_names: list[str]) -> None:
@@ -235,7 +251,7 @@ def connection_close(*, channel_name: str) -> None:
     if connection is None:
         return
     connection.delete()
-    _on_commit(live.presence_changed, connection.session_id)
+    _presence_changed(connection.session_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,8 +282,7 @@ def question_set_open(*, session: Session, by, number: int, is_open: bool) -> Qu
         else:
             state.closed_at = now
         state.save()
-        _bump_version(session)
-        _on_commit(live.question_changed, session.pk, question.pk)
+        _publish(session, Change(questions={question.pk}))
     return state
 
 
@@ -348,8 +363,15 @@ def answer_post(
                 "You have already answered this question. Edit your answer instead.",
                 code="duplicate",
             ) from None
-        _bump_version(session)
-        _on_commit(live.answer_added, session.pk, answer.pk)
+        _publish(
+            session,
+            Change(
+                answers={answer.pk},
+                counts={question.pk},
+                own={(participant.pk, question.pk)},
+                access={(participant.pk, question.pk)},
+            ),
+        )
     return answer, True
 
 
@@ -378,8 +400,7 @@ def answer_edit(*, participant: Participant, answer_id: int, text: str) -> Answe
         answer.text = text
         answer.edited_at = timezone.now()
         answer.save(update_fields=["text", "edited_at"])
-        _bump_version(session)
-        _on_commit(live.answer_changed, session.pk, answer.pk)
+        _publish(session, Change(answers={answer.pk}, own={(participant.pk, answer.question_id)}))
     return answer
 
 
@@ -390,14 +411,25 @@ def answer_delete(*, participant: Participant, answer_id: int) -> Question:
         answer = _own_answer(participant, answer_id)
         _open_state(session, answer.question)
         question = answer.question
+        voters = set(answer.votes.values_list("participant_id", flat=True))
         answer.delete()
-        _bump_version(session)
-        _on_commit(live.answer_removed, session.pk, answer_id, question.pk)
+        _publish(
+            session,
+            Change(
+                answers={answer_id},
+                counts={question.pk},
+                own={(participant.pk, question.pk)},
+                access={(participant.pk, question.pk)},
+                voters=voters,
+            ),
+        )
     return question
 
 
-def vote_toggle(*, participant: Participant, answer_id: int) -> bool:
-    """Upvote an answer, or take the vote back. Returns whether the participant now votes for it."""
+def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) -> bool:
+    """Upvote an answer (`voted` True) or take the vote back (False); None flips it. The room
+    says the state wanted, not "toggle", so a repeated or stale click is harmless. Returns
+    whether the participant now votes for it."""
     with transaction.atomic():
         session = _locked(participant.session)
         _check_live(session)
@@ -413,17 +445,21 @@ def vote_toggle(*, participant: Participant, answer_id: int) -> bool:
             raise SessionError(
                 "Answer this question first to see and vote on answers.", code="forbidden"
             )
-        deleted, _ = Vote.objects.filter(answer=answer, participant=participant).delete()
-        voted = not deleted
+        votes = Vote.objects.filter(answer=answer, participant=participant)
+        if voted is None:
+            voted = not votes.exists()
         if voted:
-            try:
-                with transaction.atomic():
-                    Vote.objects.create(answer=answer, participant=participant)
-            except IntegrityError:  # a double click raced us: the vote is there
-                return True
-        _bump_version(session)
-        _on_commit(live.votes_changed, session.pk, answer.pk, participant.pk, voted)
+            _, changed = Vote.objects.get_or_create(answer=answer, participant=participant)
+        else:
+            changed = bool(votes.delete()[0])
+        if changed:
+            _publish(session, Change(answers={answer.pk}, voters={participant.pk}))
     return voted
+
+
+def vote_toggle(*, participant: Participant, answer_id: int) -> bool:
+    """Upvote, or take back an upvote already given (for scripts and tests)."""
+    return vote_set(participant=participant, answer_id=answer_id, voted=None)
 
 
 def _moderate(
@@ -440,29 +476,20 @@ def _moderate(
             return answer, False
         setattr(answer, field, value)
         answer.save(update_fields=[field])
-        _bump_version(session)
+        counts = {answer.question_id} if field == "hidden" else set()
+        _publish(session, Change(answers={answer.pk}, counts=counts))
     return answer, True
 
 
 def answer_set_hidden(*, session: Session, by, answer_id: int, hidden: bool) -> Answer:
     """Hide an answer from the board and every student (or bring it back)."""
-    answer, changed = _moderate(
-        session=session, by=by, answer_id=answer_id, field="hidden", value=hidden
-    )
-    if changed and hidden:
-        _on_commit(live.answer_removed, answer.session_id, answer.pk, answer.question_id)
-    elif changed:
-        _on_commit(live.answer_added, answer.session_id, answer.pk, reveal_to_author=False)
+    answer, _ = _moderate(session=session, by=by, answer_id=answer_id, field="hidden", value=hidden)
     return answer
 
 
 def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> Answer:
     """Pin an answer: first and highlighted on the board."""
-    answer, changed = _moderate(
-        session=session, by=by, answer_id=answer_id, field="pinned", value=pinned
-    )
-    if changed:
-        _on_commit(live.answer_changed, answer.session_id, answer.pk)
+    answer, _ = _moderate(session=session, by=by, answer_id=answer_id, field="pinned", value=pinned)
     return answer
 
 
@@ -475,8 +502,8 @@ NOTE_MAX_LENGTH = 20000
 def note_save(*, session: Session, by, step_key: str, text: str) -> StepNote:
     """Save the facilitator's notes on one agenda step (one row per step, updated in place).
 
-    Allowed after the session ended: notes are often written up afterwards. Nothing is
-    broadcast: notes are only for the facilitator and the summary.
+    Allowed after the session ended: notes are often written up afterwards. Only the
+    facilitator's screens show them (and the summary).
     """
     _check_facilitator(session, by)
     if step_key not in {step.key for step in selectors.agenda(session)}:
@@ -491,9 +518,12 @@ def note_save(*, session: Session, by, step_key: str, text: str) -> StepNote:
         raise SessionError(
             "Your notes contain a character that cannot be saved.", code="invalid_text"
         )
-    note, _ = StepNote.objects.update_or_create(
-        session=session, step_key=step_key, defaults={"text": text}
-    )
+    with transaction.atomic():
+        session = _locked(session)
+        note, _ = StepNote.objects.update_or_create(
+            session=session, step_key=step_key, defaults={"text": text}
+        )
+        _publish(session, Change(notes=True))
     return note
 
 
@@ -509,3 +539,4 @@ def session_delete(*, session: Session, by) -> None:
         session_end(session=session, by=by)
     with transaction.atomic():
         Session.objects.filter(pk=session.pk).delete()
+        transaction.on_commit(lambda: broadcast.gone(session.pk), robust=True)

@@ -43,14 +43,14 @@ def guide(db):
 
 @pytest.fixture
 def broadcasts(monkeypatch, transactional_db):
-    """Capture what the live layer sends (to which group, which HTML).
+    """Capture every message published to a session's stream, in order.
 
-    Transactional, so broadcasts run on commit exactly as in production."""
-    from seminar import live
+    Transactional, so changes are published on commit exactly as in production."""
+    from seminar import broadcast
     from tests.helpers import Broadcasts
 
     sent = Broadcasts()
-    monkeypatch.setattr(live, "send", lambda messages: sent.extend(messages))
+    monkeypatch.setattr(broadcast, "send", lambda session_id, message: sent.append(message))
     return sent
 
 

@@ -11,14 +11,22 @@ def ids_in(html: str) -> list[str]:
 
 
 class Broadcasts(list):
-    """Every (group, event) the live layer sent, in order."""
-
-    def to(self, group: str) -> list[dict]:
-        return [event for g, event in self if g == group]
-
-    def html_to(self, group: str) -> str:
-        return "".join(event.get("html", "") for event in self.to(group))
+    """Every message published to a session's stream, in order (see seminar/screens.py)."""
 
     @property
-    def groups(self) -> set[str]:
-        return {g for g, _ in self}
+    def changes(self) -> list[dict]:
+        return [m for m in self if m.get("type") == "change"]
+
+    def html_to(self, audience: str) -> str:
+        """Everything sent for `audience` (e.g. "board", "readers-3"), in order."""
+        return "".join(
+            html for m in self.changes for a, html in m["parts"] if a == audience
+        )
+
+    @property
+    def audiences(self) -> set[str]:
+        return {a for m in self.changes for a, _ in m["parts"]}
+
+    @property
+    def versions(self) -> list[int]:
+        return [m["version"] for m in self.changes]

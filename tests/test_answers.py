@@ -168,7 +168,9 @@ def test_answer_first_hides_classmates_answers_until_i_post(client, session, ans
     assert "Post your answer to see your classmates" in html
     assert "Pair on the prompts." not in html
     response = post(client, session, 1, "Ben's view")
-    assert "Pair on the prompts." in response.content.decode()
+    # The response is Ben's own box only; the list comes through the ordered stream.
+    assert "Ben&#x27;s view" in response.content.decode()
+    assert "Pair on the prompts." not in response.content.decode()
     assert "Pair on the prompts." in client.get(f"/s/{session.code}/").content.decode()
 
 
@@ -228,10 +230,20 @@ def test_upvote_view_returns_the_pressed_button(client, session, answer):
     s = client.session
     identity.remember(s, ben)
     s.save()
-    response = client.post(f"/s/{session.code}/answers/{answer.pk}/vote/", HTTP_HX_REQUEST="true")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert 'aria-pressed="true"' in html and "<strong>1</strong> vote" in html
+    response = client.post(
+        f"/s/{session.code}/answers/{answer.pk}/vote/", {"value": "1"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 204  # the pressed button and the count come by the stream
+    html = client.get(f"/s/{session.code}/").content.decode()
+    item = html[html.index(f'id="answer-{answer.pk}"') :]
+    item = item[: item.index("</li>")]
+    assert 'aria-pressed="true"' in item and "<strong>1</strong> vote" in item
+    assert 'name="value" value="0"' in item  # pressing again takes the vote back
+    # Pressing "vote" again (a stale button, a double click) keeps one vote, never toggles.
+    client.post(f"/s/{session.code}/answers/{answer.pk}/vote/", {"value": "1"})
+    assert Vote.objects.filter(answer=answer).count() == 1
+    client.post(f"/s/{session.code}/answers/{answer.pk}/vote/", {"value": "0"})
+    assert not Vote.objects.filter(answer=answer).exists()
 
 
 def test_facilitator_hides_pins_and_only_they_can(
@@ -310,61 +322,73 @@ def test_a_post_reaches_board_facilitator_and_readers_never_hidden_ones(
     answer, _ = services.answer_post(
         participant=participant, number=1, text="Hello", client_token=None
     )
-    pk = session.pk
     qid = answer.question_id
-    assert f'id="answer-{answer.pk}"' in broadcasts.html_to(f"session-{pk}-board")
-    assert f'id="answer-{answer.pk}"' in broadcasts.html_to(f"session-{pk}-facilitator")
-    assert f'id="answer-{answer.pk}"' in broadcasts.html_to(f"session-{pk}-readers-{qid}")
-    # Students who have not answered get only counts, not the answer.
-    assert "Hello" not in broadcasts.html_to(f"session-{pk}-waiting-{qid}")
-    assert 'id="q-1-state"' in broadcasts.html_to(f"session-{pk}-waiting-{qid}")
-    assert not broadcasts.to(f"session-{pk}-students")
-    # The author's own sockets are let in (answer-first lifted for them).
-    reveal = broadcasts.to(f"session-{pk}-participant-{participant.pk}")
-    assert reveal[0]["type"] == "reveal" and reveal[0]["group"] == f"session-{pk}-readers-{qid}"
+    assert f'id="answer-{answer.pk}"' in broadcasts.html_to("board")
+    assert f'id="answer-{answer.pk}"' in broadcasts.html_to("facilitator")
+    assert f'id="answer-{answer.pk}"' in broadcasts.html_to(f"readers-{qid}")
+    # Students who have not answered get only counts, never the answer.
+    assert not broadcasts.html_to(f"waiting-{qid}")
+    assert "Hello" not in broadcasts.html_to("students")
+    assert 'id="q-1-state"' in broadcasts.html_to("students")
+    # The author's own tabs get their box, the list (answer-first lifted) and their marks.
+    own = broadcasts.html_to(f"participant-{participant.pk}")
+    assert 'id="q-1-mine"' in own and 'id="answers-1"' in own and 'id="me"' in own
+    assert broadcasts.changes[-1]["answered"] == {str(participant.pk): [qid]}
     # Names hidden on the board, shown to the facilitator.
-    assert "Ana" not in broadcasts.html_to(f"session-{pk}-board")
-    assert "Ana" in broadcasts.html_to(f"session-{pk}-facilitator")
+    assert "Ana" not in broadcasts.html_to("board")
+    assert "Ana" in broadcasts.html_to("facilitator")
 
     broadcasts.clear()
     services.answer_set_hidden(session=session, by=facilitator, answer_id=answer.pk, hidden=True)
-    for group, event in broadcasts:
-        if not group.endswith("-facilitator"):
-            assert "Hello" not in event.get("html", ""), group
-    assert 'hx-swap-oob="delete"' in broadcasts.html_to(f"session-{pk}-board")
+    for message in broadcasts.changes:
+        for audience, html in message["parts"]:
+            if audience != "facilitator":
+                assert "Hello" not in html, audience
+    assert f'<i id="answer-{answer.pk}" data-remove hidden>' in broadcasts.html_to("board")
 
     broadcasts.clear()
     services.answer_set_pinned(session=session, by=facilitator, answer_id=answer.pk, pinned=True)
-    for group, event in broadcasts:
-        if not group.endswith("-facilitator"):
-            assert "Hello" not in event.get("html", ""), group
+    for message in broadcasts.changes:
+        for audience, html in message["parts"]:
+            if audience != "facilitator":
+                assert "Hello" not in html, audience
 
 
-def test_every_frame_carries_the_new_version(session, facilitator, broadcasts):
+def test_every_change_is_one_message_with_its_own_version(session, facilitator, broadcasts):
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    services.step_go(session=session, by=facilitator, to="next")
     session.refresh_from_db()
-    frames = [e["html"] for _, e in broadcasts if e.get("html")]
-    assert frames and all(f.startswith(f"<!--v:{session.version}-->") for f in frames)
-    # Every audience hears of every change, so a gap in versions always means a lost frame.
-    assert {g.rsplit("-", 1)[-1] for g, _ in broadcasts} >= {"students", "board", "facilitator"}
+    assert broadcasts.versions == [session.version - 1, session.version]
+    # Every screen hears of every change (one message to the session), so a gap in versions
+    # always means a lost frame.
+    assert {"students", "board", "facilitator"} <= broadcasts.audiences
 
 
 def test_each_student_socket_gets_one_frame_per_answer(
     session, facilitator, participant, broadcasts
 ):
-    """Readers get the answer and the counts together; the others get the counts; one frame each."""
-    from seminar import live
+    """A reader gets the answer and the counts in one frame; a waiting student the counts."""
+    from seminar import screens
+    from seminar.delivery import SocketView
 
+    ben = services.participant_join(session=session, name="Ben")
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    services.answer_post(participant=ben, number=1, text="Ben first", client_token=None)
+    sockets = {}
+    for p in (participant, ben):
+        view = SocketView("participant", p.pk)
+        view.reset(screens.snapshot(screens.State.load(session.pk), "participant", p))
+        sockets[p.name] = view
     broadcasts.clear()
     answer, _ = services.answer_post(
         participant=participant, number=1, text="Hi", client_token=None
     )
-    frames = live.merged(list(broadcasts))
-    per_group = [g for g, e in frames if e["type"] == "fragment"]
-    assert len(per_group) == len(set(per_group))
-    readers = dict(frames)[f"session-{session.pk}-readers-{answer.question_id}"]["html"]
-    assert f'id="answer-{answer.pk}"' in readers and 'id="q-1-state"' in readers
+    (message,) = broadcasts.changes
+    ben_frame = sockets["Ben"].take(message)
+    ana_frame = sockets["Ana"].take(message)
+    assert ben_frame.count("<!--v:") == 1 and ana_frame.count("<!--v:") == 1
+    assert f'id="answer-{answer.pk}"' in ben_frame and 'id="q-1-state"' in ben_frame
+    assert 'id="q-1-mine"' in ana_frame and f'id="answer-{answer.pk}"' in ana_frame
 
 
 class TestAnswerRoundTrip(HypothesisTestCase):
@@ -392,13 +416,10 @@ class TestAnswerRoundTrip(HypothesisTestCase):
         )
         answer.refresh_from_db()
         assert answer.text == text.strip()
-        from django.template.loader import render_to_string
+        from seminar import screens, selectors
 
-        from seminar import live, selectors
-
-        html = render_to_string(
-            "seminar/fragments.html#answer-item",
-            live.answer_context(selectors.answer_with_votes(answer.pk), "board", session),
+        html = screens.answer_item(
+            screens.State.load(session.pk), selectors.answer_with_votes(answer.pk), "board"
         )
         from django.utils.html import escape
 
@@ -415,7 +436,5 @@ def test_the_board_gets_answers_only_for_the_question_it_shows(
     answer, _ = services.answer_post(
         participant=participant, number=1, text="Hi", client_token=None
     )
-    board = broadcasts.html_to(f"session-{session.pk}-board")
-    session.refresh_from_db()
-    assert board and set(board.split("-->")) <= {f"<!--v:{session.version}", ""}
-    assert f"answer-{answer.pk}" not in board
+    assert f"answer-{answer.pk}" not in broadcasts.html_to("board")
+    assert f"answer-{answer.pk}" in broadcasts.html_to("facilitator")

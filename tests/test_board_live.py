@@ -77,17 +77,18 @@ async def test_a_post_reaches_the_board_and_the_author_but_not_a_student_who_has
     await database_sync_to_async(services.vote_toggle)(
         participant=classroom["ben"], answer_id=answer.pk
     )
-    assert "<strong>1</strong> vote" in await receive_until(board, f'id="votes-{answer.pk}"')
-    assert 'aria-pressed="true"' in await receive_until(ben, f'id="vote-{answer.pk}"')
+    assert "<strong>1</strong> vote" in await receive_until(board, f'id="answer-{answer.pk}"')
+    # Ben's own mark is his overlay: which answers he upvoted, on every tab of his.
+    assert f'data-votes="{answer.pk}"' in await receive_until(ben, 'id="me"')
     await database_sync_to_async(services.answer_set_pinned)(
         session=session, by=await _user(session), answer_id=answer.pk, pinned=True
     )
-    assert 'data-pinned="1"' in await receive_until(board, f'id="answer-{answer.pk}-body"')
+    assert 'data-pinned="1"' in await receive_until(board, f'id="answer-{answer.pk}"')
     await database_sync_to_async(services.answer_set_hidden)(
         session=session, by=await _user(session), answer_id=answer.pk, hidden=True
     )
     for comm in (board, ana, ben):
-        frame = await receive_until(comm, f'id="answer-{answer.pk}" hx-swap-oob="delete"')
+        frame = await receive_until(comm, f'<i id="answer-{answer.pk}" data-remove hidden>')
         assert "Slow down" not in frame
     for comm in (board, ana, ben, console):
         await comm.disconnect()
@@ -147,6 +148,7 @@ async def test_a_reconnecting_student_is_made_whole(session, classroom, facilita
     snapshot = await receive_until(comm, "snapshot")
     assert 'data-focus-question="2"' in snapshot
     assert f'id="answer-{first.pk}"' not in snapshot
-    assert f'id="answer-{second.pk}"' in snapshot and "is-pinned" in snapshot
+    assert f'id="answer-{second.pk}"' in snapshot and 'data-pinned="1"' in snapshot
     assert 'aria-pressed="true"' in snapshot and "<strong>1</strong> vote" in snapshot
+    assert f'data-votes="{second.pk}"' in snapshot
     await comm.disconnect()

@@ -101,37 +101,49 @@ def test_a_step_that_does_not_exist_is_refused(facilitator_client, session):
     assert "There is no step 100." in response.content.decode()
 
 
-def test_step_change_broadcasts_to_every_audience_once(session, facilitator, broadcasts):
+def test_step_change_reaches_every_audience_once(session, facilitator, broadcasts):
     services.step_next(session=session, by=facilitator)
-    pk = session.pk
-    assert broadcasts.groups == {
-        f"session-{pk}-students",
-        f"session-{pk}-board",
-        f"session-{pk}-facilitator",
-    }
-    assert 'id="stage"' in broadcasts.html_to(f"session-{pk}-students")
-    assert 'id="stage"' in broadcasts.html_to(f"session-{pk}-board")
-    assert 'id="agenda"' in broadcasts.html_to(f"session-{pk}-facilitator")
+    (message,) = broadcasts.changes
+    assert [audience for audience, _ in message["parts"]] == [
+        "students",
+        "board",
+        "facilitator",
+        "facilitator",
+        "facilitator",
+    ]
+    assert 'id="stage"' in broadcasts.html_to("students")
+    assert 'id="stage"' in broadcasts.html_to("board")
+    assert 'id="agenda"' in broadcasts.html_to("facilitator")
+    assert 'id="agenda-nav"' in broadcasts.html_to("facilitator")
+    assert 'id="notes"' in broadcasts.html_to("facilitator")
 
 
 def test_one_step_change_renders_each_fragment_once_whatever_the_audience_size(
     session, facilitator, monkeypatch, transactional_db, settings
 ):
     """Render once, send to all: the number of renders does not depend on connected sockets."""
-    from seminar import live
+    from seminar import broadcast, screens
 
     settings.SEMINAR_PRESENCE_DELAY = 0  # no presence broadcast still pending from the joins
     for n in range(30):
         services.participant_join(session=session, name=f"Student {n}")
     rendered = []
-    real = live.render_fragment
+    real = screens.render
     monkeypatch.setattr(
-        live, "render_fragment", lambda name, ctx: rendered.append(name) or real(name, ctx)
+        screens,
+        "render",
+        lambda name, ctx, request=None: rendered.append(name) or real(name, ctx, request),
     )
-    monkeypatch.setattr(live, "send", lambda messages: None)
+    monkeypatch.setattr(broadcast, "send", lambda session_id, message: None)
     services.step_next(session=session, by=facilitator)
     assert sorted(rendered) == sorted(
-        ["seminar/room.html#stage", "seminar/board.html#stage", "seminar/console.html#agenda"]
+        [
+            "seminar/room.html#stage",
+            "seminar/board.html#stage",
+            "seminar/console.html#agenda",
+            "seminar/console.html#agenda-nav",
+            "seminar/console.html#notes",
+        ]
     )
 
 

@@ -1,14 +1,16 @@
 """Delivery (seminar.layers, seminar.consumers): direct, in order, and never silently short."""
 
 import asyncio
+import contextvars
 import logging
 import uuid
 
 import pytest
 from channels.layers import get_channel_layer
 
-from seminar import groups
+from seminar import audiences
 from seminar.consumers import BACKLOG_LIMIT, RESYNC, LiveConsumer
+from seminar.delivery import SocketView
 from seminar.layers import SeminarChannelLayer, SeminarRedisChannelLayer
 from tests.live_clients import communicator, receive_until
 
@@ -53,12 +55,25 @@ async def test_full_queue_of_an_unattached_channel_is_logged_and_told_to_resync(
     assert await layer.receive("specific.inmemory!a") == {"type": "live.resync"}
 
 
+def change(version: int, html: str | None = None) -> dict:
+    """A change message as seminar/screens.py makes one, for the board."""
+    return {"type": "change", "version": version, "parts": [["board", html or str(version)]]}
+
+
+def frame(version: int) -> str:
+    return f"<!--v:{version}-->{version}"
+
+
 def consumer_with_slow_client():
-    """A LiveConsumer whose client reads a frame only when the test lets it."""
+    """A board's LiveConsumer, at version 0, whose client reads a frame only when the test
+    lets it."""
     consumer = LiveConsumer()
     consumer._loop = asyncio.get_running_loop()
+    consumer._context = contextvars.copy_context()
     consumer.channel_name = "specific.test!1"
     consumer._busy = False
+    consumer.view = SocketView("board")
+    consumer.view.reset({"version": 0})
     sent, may_read = [], asyncio.Event()
 
     async def base_send(message):
@@ -72,25 +87,58 @@ def consumer_with_slow_client():
 async def test_a_slow_client_gets_every_frame_in_order_once_it_reads():
     consumer, sent, may_read = consumer_with_slow_client()
     may_read.set()
-    consumer.deliver({"type": "fragment", "html": "1"})
-    assert sent == ["1"]  # an idle socket is written to at once, no task switch
+    consumer.deliver(change(1))
+    assert sent == [frame(1)]  # an idle socket is written to at once, no task switch
     may_read.clear()
     for n in range(2, 6):
-        consumer.deliver({"type": "fragment", "html": str(n)})
-    assert sent == ["1"] and len(consumer._backlog) == 3  # "2" waits on the client
+        consumer.deliver(change(n))
+    assert sent == [frame(1)] and len(consumer._backlog) == 3  # "2" waits on the client
     may_read.set()
     for _ in range(10):
         await asyncio.sleep(0)
-    assert sent == ["1", "2", "3", "4", "5"]
+    assert sent == [frame(n) for n in range(1, 6)]
+
+
+async def test_changes_reach_the_client_in_version_order_whatever_order_they_arrive_in():
+    """Concurrent commits (threads, workers) may publish 3 before 2: the client sees 2 then 3,
+    in one message; an old or repeated version is dropped."""
+    consumer, sent, may_read = consumer_with_slow_client()
+    may_read.set()
+    consumer.deliver(change(1))
+    consumer.deliver(change(3))
+    assert sent == [frame(1)] and consumer.view.gap
+    consumer.deliver(change(2))
+    assert sent == [frame(1), frame(2) + frame(3)] and not consumer.view.gap
+    consumer.deliver(change(2))
+    consumer.deliver(change(3))
+    assert len(sent) == 2
+    assert consumer._gap_timer is None
+
+
+async def test_a_gap_that_does_not_fill_is_repaired_with_a_snapshot(session, monkeypatch):
+    """A version lost on the way (a broken channel layer) is not waited for forever."""
+    from seminar import delivery
+
+    monkeypatch.setattr(delivery, "GAP_SECONDS", 0.05)
+    monkeypatch.setattr("seminar.consumers.GAP_SECONDS", 0.05)
+    comm = communicator(f"/ws/s/{session.code}/board/")
+    assert (await comm.connect())[0]
+    snapshot = await receive_until(comm, "snapshot")
+    version = int(snapshot.split("v:")[1].split(" ")[0])
+    layer = get_channel_layer()
+    await layer.group_send(audiences.session_group(session.pk), change(version + 2, "<p>x</p>"))
+    again = await receive_until(comm, "snapshot", timeout=2)
+    assert "<p>x</p>" not in again  # the orphan frame never reached the client alone
+    await comm.disconnect()
 
 
 async def test_a_socket_too_far_behind_drops_its_backlog_for_a_resync(caplog):
     consumer, sent, may_read = consumer_with_slow_client()
-    consumer.deliver({"type": "fragment", "html": "stuck"})
+    consumer.deliver(change(1))
     with caplog.at_level(logging.WARNING, logger="seminar.consumers"):
         for n in range(BACKLOG_LIMIT + 1):
-            consumer.deliver({"type": "fragment", "html": str(n)})
-    assert "broadcasts behind" in caplog.text and "re-syncing" in caplog.text
+            consumer.deliver(change(n + 2))
+    assert "messages behind" in caplog.text and "re-syncing" in caplog.text
     assert list(consumer._backlog) == [RESYNC]
 
 
@@ -105,10 +153,8 @@ async def test_socket_that_falls_behind_gets_a_fresh_snapshot(session, student_c
     consumer._busy = True  # as if it were still sending: everything waits in its backlog
     with caplog.at_level(logging.WARNING, logger="seminar.consumers"):
         for n in range(BACKLOG_LIMIT + 1):
-            await layer.group_send(
-                groups.students(session.pk), {"type": "fragment", "html": f"<!--v:{n}-->"}
-            )
-    assert "broadcasts behind" in caplog.text
+            await layer.group_send(audiences.session_group(session.pk), change(n + 1000))
+    assert "messages behind" in caplog.text
     consumer._busy = False
     consumer._drain()
     frame = await receive_until(comm, "snapshot", timeout=5)

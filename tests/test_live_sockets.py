@@ -89,25 +89,22 @@ async def test_console_socket_refuses_other_facilitators(session, other_facilita
     assert not connected
 
 
-async def test_student_cannot_change_the_step_over_the_socket(session, student_client):
-    comm, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
-    await comm.receive_from()
-    await comm.send_json_to({"type": "step", "to": "next"})
-    reply = await comm.receive_json_from()
-    assert "facilitator" in reply["error"]
+async def test_no_one_can_change_the_step_over_the_socket(
+    session, student_client, facilitator_client
+):
+    """Stepping is the console's form (one place per action): a socket only listens."""
+    for path, client in (
+        (f"/ws/s/{session.code}/", student_client),
+        (f"/ws/facilitate/{session.code}/", facilitator_client),
+    ):
+        comm, _, _ = await connect(path, client)
+        await receive_until(comm, "snapshot")
+        await comm.send_json_to({"type": "step", "to": "next"})
+        reply = await receive_until(comm, '"error"')
+        assert "Unknown message type" in reply
+        await comm.disconnect()
     await database_sync_to_async(session.refresh_from_db)()
     assert session.current_step == 0
-    assert await comm.receive_nothing(timeout=0.2)
-    await comm.disconnect()
-
-
-async def test_facilitator_can_step_over_the_socket(session, facilitator_client):
-    comm, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
-    await comm.receive_from()
-    await comm.send_json_to({"type": "step", "to": 2})
-    frame = await receive_until(comm, 'id="agenda"')
-    assert "Step 3 of" in frame
-    await comm.disconnect()
 
 
 async def test_bad_messages_get_an_error_and_the_socket_stays_healthy(session, student_client):
@@ -128,7 +125,7 @@ async def test_bad_messages_get_an_error_and_the_socket_stays_healthy(session, s
     await comm.disconnect()
 
 
-async def test_ending_reaches_every_socket_and_closes_it(
+async def test_ending_reaches_every_socket(
     session, facilitator, student_client, facilitator_client
 ):
     room, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
@@ -146,9 +143,9 @@ async def test_ending_reaches_every_socket_and_closes_it(
     for comm in (board, console):
         frame = await receive_until(comm, 'id="ended"')
         assert "This session has ended" in frame
+    # The sockets stay open: notes may still be written up, and a reload equals the screen.
     for comm in (room, board, console):
-        closed = await comm.receive_output(timeout=2)
-        assert closed["type"] == "websocket.close"
+        await comm.disconnect()
 
 
 async def test_presence_counts_a_participant_with_two_tabs_once(

@@ -328,8 +328,9 @@ SOCKET_CASES = [
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path, role, accepted", SOCKET_CASES)
 async def test_every_socket_and_action_for_every_role(room, path, role, accepted):
-    """Connect; then try the actions a client may send: only the owner's console moves the step,
-    everyone else gets an error and nothing changes; a resync answers with a snapshot."""
+    """Connect; then try to act over the socket: a socket only listens (every action is a form,
+    checked by the matrix above), so a step message gets an error and nothing changes; a
+    resync answers with a snapshot."""
     client = await database_sync_to_async(client_for)(role, room)
     comm = communicator(fill(path, room), client)
     connected, close_code = await comm.connect()
@@ -340,15 +341,10 @@ async def test_every_socket_and_action_for_every_role(room, path, role, accepted
     await receive_until(comm, "snapshot")
     session = room["session"]
     await comm.send_json_to({"type": "step", "to": 3})
-    if role == "owner" and "facilitate" in path:
-        assert "Step 4 of" in await receive_until(comm, 'id="agenda"')
-        expected_step = 3
-    else:
-        reply = await comm.receive_json_from()
-        assert "facilitator" in reply["error"]
-        expected_step = 0
+    reply = await receive_until(comm, '"error"')
+    assert "Unknown message type" in reply
     await database_sync_to_async(session.refresh_from_db)()
-    assert session.current_step == expected_step
+    assert session.current_step == 0
     await comm.send_json_to({"type": "resync"})
     assert "snapshot" in await receive_until(comm, "snapshot")
     await comm.disconnect()

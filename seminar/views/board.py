@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from seminar import selectors, snapshots
+from seminar import screens, selectors
 from seminar.views.console import join_url, qr_svg
 
 
@@ -13,7 +13,10 @@ def board(request, code):
     session = selectors.session_by_code(code)
     if session is None:
         raise Http404("No session has this code.")
-    ctx = snapshots.board_context(session)
     url = join_url(request, session)
-    ctx.update(join_url=url, qr=qr_svg(url))
-    return render(request, "seminar/board.html", ctx)
+    regions = screens.board(screens.State(session, request))
+    return render(
+        request,
+        "seminar/board.html",
+        {"session": session, "regions": regions, "join_url": url, "qr": qr_svg(url)},
+    )

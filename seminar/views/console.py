@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guide.models import Guide
-from seminar import live, selectors, services, snapshots
+from seminar import screens, selectors, services
 from seminar.errors import SessionError
 from seminar.forms import SessionStartForm
 from seminar.models import Session
@@ -40,11 +40,12 @@ def _own_session(request, code) -> Session:
     return session
 
 
-def _done(request, session, fragment: str, context: dict):
-    """After an action: htmx gets the changed fragment (the socket brings the rest to every
-    screen), a plain form goes back to the console."""
+def _done(request, session):
+    """After an action: nothing to swap for htmx (every console, this one included, gets the
+    change from the ordered stream; answering with it here too could race a newer frame), a
+    plain form goes back to the console."""
     if request.htmx:
-        return HttpResponse(render_to_string(fragment, context, request=request))
+        return HttpResponse(status=204)
     return redirect("seminar:console", code=session.code)
 
 
@@ -105,12 +106,13 @@ def session_new(request):
 @require_GET
 def console(request, code):
     session = _own_session(request, code)
-    ctx = snapshots.console_context(session)
     url = join_url(request, session)
-    ctx.update(
-        join_url=url, qr=qr_svg(url), notes={n.step_key: n.text for n in session.notes.all()}
+    regions = screens.console(screens.State(session, request))
+    return render(
+        request,
+        "seminar/console.html",
+        {"session": session, "regions": regions, "join_url": url, "qr": qr_svg(url)},
     )
-    return render(request, "seminar/console.html", ctx)
 
 
 @login_required
@@ -118,36 +120,22 @@ def console(request, code):
 def step_go(request, code):
     session = _own_session(request, code)
     to = request.POST.get("to", "")
+    if to.isascii() and to.isdigit():  # not "²": str.isdigit() is true for it
+        to = int(to)
     try:
-        if to == "next":
-            session = services.step_next(session=session, by=request.user)
-        elif to == "previous":
-            session = services.step_previous(session=session, by=request.user)
-        elif to.isascii() and to.isdigit():  # not "²": str.isdigit() is true for it
-            session = services.step_go(session=session, by=request.user, to=int(to))
-        else:
-            raise SessionError("Choose a step.", code="invalid_step")
+        services.step_go(session=session, by=request.user, to=to)
     except SessionError as error:
         return _refused(request, session, error)
-    if request.htmx:
-        # Every console, this one included, gets the new agenda from its socket; answering
-        # with it here too would race that frame.
-        return HttpResponse(status=204)
-    return redirect("seminar:console", code=session.code)
+    return _done(request, session)
 
 
 def _question_action(request, code, number, is_open):
     session = _own_session(request, code)
     try:
-        state = services.question_set_open(
-            session=session, by=request.user, number=number, is_open=is_open
-        )
+        services.question_set_open(session=session, by=request.user, number=number, is_open=is_open)
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(
-        request, session, "seminar/console.html#question-controls",
-        {"session": session, "state": state},
-    )
+    return _done(request, session)
 
 
 @login_required
@@ -172,7 +160,7 @@ def _moderation(request, code, pk, action):
         action(session=session, by=request.user, answer_id=pk, value=_flag(request))
     except SessionError as error:
         return _refused(request, session, error)
-    return _answer_done(request, session, pk)
+    return _done(request, session)
 
 
 @login_required
@@ -197,30 +185,24 @@ def answer_pin(request, code, pk):
     )
 
 
-def _answer_done(request, session, pk):
-    answer = selectors.answer_with_votes(pk)
-    return _done(
-        request, session, "seminar/fragments.html#answer-item",
-        live.answer_context(answer, "facilitator", session),
-    )
-
-
 @login_required
 @require_POST
 def session_settings(request, code):
     session = _own_session(request, code)
     order = request.POST.get("board_order")
     names = request.POST.get("names_hidden")
+    answer_first = request.POST.get("answer_first")
     try:
-        session = services.session_update_settings(
+        services.session_update_settings(
             session=session,
             by=request.user,
             board_order=order or None,
             names_hidden=None if names is None else names == "1",
+            answer_first=None if answer_first is None else answer_first == "1",
         )
     except SessionError as error:
         return _refused(request, session, error)
-    return _done(request, session, "seminar/console.html#settings", {"session": session})
+    return _done(request, session)
 
 
 @login_required
@@ -230,10 +212,8 @@ def session_end(request, code):
     session = _own_session(request, code)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         services.session_end(session=session, by=request.user)
-        messages.success(request, "The session has ended. Nobody can join or post any more.")
         if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("seminar:console", args=[session.code])
-            return response
+            return _done(request, session)  # every console shows the ended state from the stream
+        messages.success(request, "The session has ended. Nobody can join or post any more.")
         return redirect("seminar:console", code=session.code)
     return render(request, "seminar/session_end.html", {"session": session})

@@ -10,10 +10,9 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from seminar import identity, ratelimit, selectors, services, snapshots
+from seminar import identity, ratelimit, screens, selectors, services
 from seminar.errors import SessionError
 from seminar.forms import AnswerForm
 
@@ -27,13 +26,10 @@ def _room(request, code):
     return session, participant
 
 
-def _render_room(request, session, participant, *, status=200, form_errors=None):
-    ctx = snapshots.room_context(session, participant)
-    for q in ctx["questions"]:
-        failed = (form_errors or {}).get(q["state"].question.number)
-        if failed:
-            # Show the form again with the student's text, for an edit if they had answered.
-            q.update(failed, editing=q["mine"] is not None)
+def _render_room(request, session, participant, *, status=200, failed=None):
+    st = screens.State(session, request)
+    regions = screens.room(st, participant, failed=failed)
+    ctx = {"session": session, "participant": participant, "regions": regions}
     return render(request, "seminar/room.html", ctx, status=status)
 
 
@@ -62,50 +58,31 @@ def room(request, code):
 @participant_view
 def room_state(request, session, participant):
     """The snapshot a socket gets, over plain HTTP: what this student's screen should show."""
-    html, _ = snapshots.for_participant(session, participant)
-    return HttpResponse(html)
+    snapshot = screens.snapshot(screens.State(session), "participant", participant)
+    return HttpResponse(snapshot["html"])
 
 
-def _mine_response(
-    request,
-    session,
-    participant,
-    number,
-    *,
-    error=None,
-    text="",
-    token=None,
-    status=200,
-    reveal=False,
-):
-    """The "your answer" box for one question (the form, or the posted answer). With `reveal`,
-    the classmates' answers come along: answer-first has just lifted for this student."""
-    ctx = snapshots.room_context(session, participant, question_number=number, with_answers=reveal)
-    q = next(iter(ctx["questions"]), None)
-    if q is None:
+def _mine(request, session, participant, number, *, status=200, **box):
+    """The student's own answer box for question `number`: the only thing an answer's response
+    carries. Everything shared (the list, counts, the gate) comes through the ordered stream,
+    so a slow response can never overwrite newer state."""
+    session.refresh_from_db()
+    question = session.guide.questions.filter(number=number).first()
+    if question is None:
         raise Http404("No such question.")
-    ctx.update(q)
-    ctx.update(
-        error=error,
-        draft=text,
-        token=token or uuid.uuid4(),
-        editing=error is not None and q["mine"] is not None,
-    )
-    html = render_to_string("seminar/room.html#mine", ctx, request=request)
-    if error is None:
-        html += render_to_string(
-            "seminar/fragments.html#question-state", {**ctx, "oob": True}, request=request
-        )
-    if reveal:
-        html += render_to_string("seminar/room.html#answers", {**ctx, "oob": True}, request=request)
+    own = participant.answers.filter(question=question).first()
+    st = screens.State(session, request)
+    if box:
+        html = screens.mine(st, question, own, editing=own is not None, **box)
+    else:
+        html = screens.mine(st, question, own)
     return HttpResponse(html, status=status)
 
 
-def _answered(request, session, participant, number, *, reveal=False):
+def _answered(request, session, participant, number):
     """After a successful post, edit or delete: the new box (htmx) or back to the question."""
     if request.htmx:
-        session.refresh_from_db()
-        return _mine_response(request, session, participant, number, reveal=reveal)
+        return _mine(request, session, participant, number)
     return redirect(f"{session.get_absolute_url()}#q-{number}")
 
 
@@ -113,24 +90,10 @@ def _refused(request, session, participant, number, error, text, token):
     """The form again with the message and the student's text, with the error's status."""
     if number is None:
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    box = {"error": error.message, "draft": text, "token": token}
     if request.htmx:
-        return _mine_response(
-            request,
-            session,
-            participant,
-            number,
-            error=error.message,
-            text=text,
-            token=token,
-            status=error.status,
-        )
-    return _render_room(
-        request,
-        session,
-        participant,
-        status=error.status,
-        form_errors={number: {"error": error.message, "draft": text, "token": token}},
-    )
+        return _mine(request, session, participant, number, status=error.status, **box)
+    return _render_room(request, session, participant, status=error.status, failed={number: box})
 
 
 def _limit_posts(participant):
@@ -159,8 +122,7 @@ def answer_post(request, session, participant, number):
         services.answer_post(participant=participant, number=number, text=text, client_token=token)
     except SessionError as error:
         return _refused(request, session, participant, number, error, text, token)
-    # Without answer-first this student already reads the list; with it, it opens now.
-    return _answered(request, session, participant, number, reveal=session.answer_first)
+    return _answered(request, session, participant, number)
 
 
 @require_POST
@@ -190,6 +152,8 @@ def answer_delete(request, session, participant, pk):
 @require_POST
 @participant_view
 def answer_vote(request, session, participant, pk):
+    """Upvote (value=1) or take the vote back (value=0). The new count and the pressed button
+    arrive through the stream, on every tab of this student; the response only confirms."""
     try:
         ratelimit.check(
             "vote",
@@ -197,21 +161,11 @@ def answer_vote(request, session, participant, pk):
             limit=settings.SEMINAR_POST_RATE * 4,
             message="You are voting very fast. Please wait a moment.",
         )
-        voted = services.vote_toggle(participant=participant, answer_id=pk)
-        error = None
-    except SessionError as refused:
-        error = refused
-    answer = selectors.answer_with_votes(pk)
-    if not request.htmx or answer is None or answer.session_id != session.pk or answer.hidden:
-        if error:
-            return HttpResponse(error.message, status=error.status, content_type="text/plain")
-        return redirect(session.get_absolute_url())
-    if error:
-        voted = pk in selectors.voted_answer_ids(participant)
-    ctx = {"answer": answer, "session": session, "voted": voted, "error": error and error.message}
-    html = render_to_string("seminar/fragments.html#vote-button", ctx, request=request)
-    if not error:
-        html += render_to_string(
-            "seminar/fragments.html#votes", {**ctx, "oob": True}, request=request
+        services.vote_set(
+            participant=participant, answer_id=pk, voted=request.POST.get("value", "1") != "0"
         )
-    return HttpResponse(html, status=error.status if error else 200)
+    except SessionError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect(session.get_absolute_url())

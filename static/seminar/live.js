@@ -1,21 +1,28 @@
-/* Seminar's live pages: what htmx and its ws extension do not do by themselves.
-   - connection status, announced to screen readers;
-   - version check on every frame: a gap means we missed something, so ask for a snapshot;
-   - a watchdog: no frame (not even a heartbeat) for too long means a dead link: reconnect;
-   - answer lists kept in order (pinned first, then newest or most votes), no duplicates;
-   - drafts of answers and notes kept on this device until posted;
-   - ← / → on the console move through the agenda. */
+/* Seminar's live pages: the ordered stream, and what htmx and its ws extension do not do.
+
+   The server sends each change as one frame, `<!--v:N-->` then the regions it touched (see
+   seminar/screens.py). This file applies frames strictly in version order:
+   - a frame at or below the version shown is old news: dropped;
+   - a frame after a gap is held; if the gap is not filled within a second, ask for a
+     snapshot (`resync`), which replaces every region and sets the version;
+   - a heartbeat (`<!--v:N hb-->`) above the version shown means frames were lost: same.
+   A frame's elements replace the element with the same id; `data-into="list"` appends an
+   item that is not there yet; `data-remove` removes one. Then the per-student overlay (which
+   answers are mine, which I upvoted, from #me) and the list order are applied, exactly as
+   on a page load, so a live screen equals a reload.
+
+   Also: connection status for screen readers, a watchdog for dead links, drafts kept on the
+   device, console keys. */
 (function () {
   "use strict";
 
   var HEARTBEAT_GRACE_MS = 65000;   // server heartbeats every 25 s
-  var GAP_WAIT_MS = 1500;           // frames from concurrent changes may arrive out of order
-  var snapshotVersion = -1;
-  var lastVersion = -1;
+  var GAP_WAIT_MS = 1000;           // a frame after a gap waits this long for the missing ones
+  var version = -1;                 // the version this screen shows; -1 until the snapshot
+  var held = {};                    // version -> frame html, waiting for a gap to fill
+  var gapTimer = null;
   var lastFrameAt = Date.now();
   var socket = null;
-  var gapTimer = null;
-  var wanted = null;
 
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
@@ -38,7 +45,7 @@
   /* --- connection ------------------------------------------------------------------- */
 
   document.addEventListener("htmx:wsConnecting", function () {
-    setStatus("connecting", lastVersion < 0 ? "Connecting…" : "Reconnecting…");
+    setStatus("connecting", version < 0 ? "Connecting…" : "Reconnecting…");
   });
   document.addEventListener("htmx:wsOpen", function (evt) {
     socket = evt.detail.socketWrapper;
@@ -60,45 +67,76 @@
     if (socket) socket.send(JSON.stringify({ type: "resync" }));
   }
 
+  /* --- the ordered stream ------------------------------------------------------------- */
+
+  var MARK = /<!--v:(\d+)( snapshot| hb)?-->/g;
+
   document.addEventListener("htmx:wsBeforeMessage", function (evt) {
     var message = evt.detail.message;
+    evt.preventDefault();                      // frames are applied here, in order
     lastFrameAt = Date.now();
     if (typeof message !== "string") return;
-    if (message.charAt(0) === "{") {           // an error for us, not HTML
-      evt.preventDefault();
+    if (message.charAt(0) === "{") {          // an error for us, not HTML
       try { announce(JSON.parse(message).error); } catch (e) { /* ignore */ }
       return;
     }
-    var m = /^<!--v:(\d+)( snapshot| hb)?-->/.exec(message);
-    if (!m) return;                            // presence and other unversioned frames
-    var version = parseInt(m[1], 10);
-    var kind = m[2] ? m[2].trim() : "";
+    receive(message);
+  });
+
+  /* One websocket message may carry several frames (a consumer releasing a filled gap). */
+  function receive(message) {
+    var marks = [], m;
+    MARK.lastIndex = 0;
+    while ((m = MARK.exec(message)) !== null) marks.push({ at: m.index, end: MARK.lastIndex, v: parseInt(m[1], 10), kind: (m[2] || "").trim() });
+    marks.forEach(function (mark, i) {
+      var html = message.slice(mark.end, i + 1 < marks.length ? marks[i + 1].at : message.length);
+      frame(mark.v, mark.kind, html);
+    });
+  }
+
+  /* The version shown, on <body data-version>: for people debugging, and for tests waiting
+     until every screen has caught up. */
+  function shown(v) {
+    version = v;
+    document.body.setAttribute("data-version", String(v));
+  }
+
+  function frame(v, kind, html) {
     if (kind === "snapshot") {
-      snapshotVersion = lastVersion = version;
-      wanted = null;
+      apply(html);
+      shown(v);
+      Object.keys(held).forEach(function (k) { if (+k <= v) delete held[k]; });
+      drain();
       return;
     }
     if (kind === "hb") {
-      evt.preventDefault();
-      if (version > lastVersion) expect(version);
+      if (v > version) watchGap();
       return;
     }
-    if (version <= snapshotVersion) {          // already part of the snapshot we have
-      evt.preventDefault();
-      return;
-    }
-    if (version > lastVersion + 1) expect(version - 1);
-    if (version > lastVersion) lastVersion = version;
-  });
+    if (version < 0 || v <= version) return;   // before our snapshot, or already shown
+    if (v > version + 1) { held[v] = html; watchGap(); return; }
+    apply(html);
+    shown(v);
+    drain();
+  }
 
-  /* We are missing everything up to `version`: wait a moment (it may be in flight), then ask. */
-  function expect(version) {
-    wanted = Math.max(wanted || 0, version);
+  function drain() {
+    while (held[version + 1] !== undefined) {
+      var html = held[version + 1];
+      delete held[version + 1];
+      apply(html);
+      shown(version + 1);
+    }
+    if (gapTimer && !Object.keys(held).length) { window.clearTimeout(gapTimer); gapTimer = null; }
+  }
+
+  /* Something is missing: give it a moment (it may be in flight), then ask for a snapshot. */
+  function watchGap() {
     if (gapTimer) return;
+    var behind = version;
     gapTimer = window.setTimeout(function () {
       gapTimer = null;
-      if (wanted !== null && lastVersion < wanted) resync();
-      wanted = null;
+      if (version === behind || Object.keys(held).length) resync();
     }, GAP_WAIT_MS);
   }
 
@@ -110,29 +148,84 @@
     }
   }, 5000);
 
-  /* --- keeping the page tidy after swaps ------------------------------------------------ */
+  /* --- applying a frame ----------------------------------------------------------------- */
 
-  function sortKey(li, mode) {
-    var body = $(".answer-body", li);
-    var votes = $(".votes", li);
-    return {
-      pinned: body && body.dataset.pinned === "1" ? 1 : 0,
-      votes: votes ? parseInt(votes.dataset.votes || "0", 10) : 0,
-      created: li.dataset.created || ""
-    };
+  function apply(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    Array.prototype.slice.call(template.content.children).forEach(function (el) {
+      var old = el.id ? document.getElementById(el.id) : null;
+      if (el.hasAttribute("data-remove")) {
+        if (old) old.remove();
+        return;
+      }
+      var into = el.getAttribute("data-into");
+      if (into !== null) {
+        el.removeAttribute("data-into");
+        if (!old) {
+          var list = document.getElementById(into);
+          if (list) { list.appendChild(el); htmx.process(el); }
+          return;
+        }
+      }
+      if (old) swapIn(old, el);
+    });
+    tidy();
   }
 
-  function tidyList(list) {
-    var seen = {};
-    $all(":scope > li", list).forEach(function (li) {
-      if (li.id && seen[li.id]) { li.remove(); } else if (li.id) { seen[li.id] = true; }
+  /* Replace a region, keeping what someone is typing in it (and their caret) as it is. */
+  function swapIn(old, el) {
+    var active = document.activeElement;
+    if (active && active.id && old.contains(active) && /^(TEXTAREA|INPUT)$/.test(active.tagName)) {
+      var twin = el.querySelector("#" + CSS.escape(active.id));
+      if (twin) {
+        if (active.tagName === "TEXTAREA") active.defaultValue = twin.defaultValue;
+        twin.replaceWith(active);
+      }
+    }
+    old.replaceWith(el);
+    htmx.process(el);
+    if (active && el.contains(active)) active.focus();
+  }
+
+  /* --- what a page load does too: overlay, order, announcements --------------------------- */
+
+  function idSet(text) {
+    var set = {};
+    (text || "").split(" ").forEach(function (id) { if (id) set["answer-" + id] = true; });
+    return set;
+  }
+
+  /* A student's own marks on the shared lists, from #me (never rendered per student). */
+  function overlay() {
+    var me = document.getElementById("me");
+    if (!me) return;
+    var mine = idSet(me.dataset.answers), voted = idSet(me.dataset.votes);
+    $all("li.answer").forEach(function (li) {
+      if (mine[li.id]) li.setAttribute("data-mine", "1"); else li.removeAttribute("data-mine");
+      var button = $(".upvote", li), value = $(".vote-form input[name=value]", li);
+      if (button) button.setAttribute("aria-pressed", voted[li.id] ? "true" : "false");
+      if (value) value.value = voted[li.id] ? "0" : "1";
+      if (value) value.setAttribute("value", voted[li.id] ? "0" : "1");
     });
+  }
+
+  /* Pinned first, then most votes (where the list asks for it), then newest: the server's
+     answer_sort_key. */
+  function sortList(list) {
     var mode = list.dataset.sort || "newest";
     var items = $all(":scope > li", list);
+    function key(li) {
+      return {
+        pinned: li.dataset.pinned === "1" ? 1 : 0,
+        votes: mode === "votes" ? parseInt(li.dataset.votes || "0", 10) : 0,
+        created: li.dataset.created || ""
+      };
+    }
     var sorted = items.slice().sort(function (a, b) {
-      var ka = sortKey(a, mode), kb = sortKey(b, mode);
+      var ka = key(a), kb = key(b);
       if (ka.pinned !== kb.pinned) return kb.pinned - ka.pinned;
-      if (mode === "votes" && ka.votes !== kb.votes) return kb.votes - ka.votes;
+      if (ka.votes !== kb.votes) return kb.votes - ka.votes;
       return ka.created < kb.created ? 1 : ka.created > kb.created ? -1 : 0;
     });
     var same = sorted.every(function (li, i) { return li === items[i]; });
@@ -143,7 +236,8 @@
   var questionStates = {};
 
   function tidy() {
-    $all("ol.answer-list[data-sort]").forEach(tidyList);
+    overlay();
+    $all("ol.answer-list[data-sort]").forEach(sortList);
     restoreDrafts();
     var stage = $("#stage") || $("#agenda");
     if (stage && stage.dataset.announce && stage.dataset.announce !== stageAnnounced) {
@@ -157,16 +251,6 @@
       list.dataset.scrolled = "1";
       list.scrollTop += current.getBoundingClientRect().top - list.getBoundingClientRect().top - list.clientHeight / 3;
     }
-    // Room: the question in focus comes first.
-    var focus = stage && stage.dataset.focusQuestion;
-    var listEl = $("#question-list");
-    if (listEl) {
-      $all(".question", listEl).forEach(function (q) { q.classList.remove("is-focus"); });
-      if (focus) {
-        var q = $("#q-" + focus);
-        if (q) { q.classList.add("is-focus"); if (listEl.firstElementChild !== q) listEl.insertBefore(q, listEl.firstElementChild); }
-      }
-    }
     $all(".q-state").forEach(function (el) {
       var n = el.dataset.number, status = el.dataset.status;
       if (questionStates[n] !== undefined && questionStates[n] !== status) {
@@ -177,9 +261,15 @@
     });
   }
 
-  document.addEventListener("htmx:wsAfterMessage", tidy);
   document.addEventListener("htmx:afterSettle", tidy);
   document.addEventListener("DOMContentLoaded", tidy);
+
+  /* A refused action whose form swaps nothing (votes, console buttons): say why. */
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var type = xhr && xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/plain") === 0) announce(xhr.responseText);
+  });
 
   /* --- drafts: nothing typed is lost to a reload, a swap or a dropped connection -------- */
 

@@ -1,0 +1,43 @@
+"""What an action touched, in the classroom's words. The screens re-render what depends on it.
+
+An action builds one `Change` and hands it to `seminar.broadcast.publish_on_commit` with the
+version its transaction gave the session. Nothing here says *how* a screen shows a thing:
+seminar/screens.py maps each kind of change to the regions that depend on it, for every
+audience, so a region a change's author forgot cannot go stale.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Change:
+    step: bool = False  # the current step moved
+    settings: bool = False  # board order, names, answer-first
+    presence: bool = False  # someone joined, connected or left
+    notes: bool = False  # the facilitator's notes on a step
+    ended: bool = False  # the session ended
+    questions: set[int] = field(default_factory=set)  # opened or closed (question ids)
+    counts: set[int] = field(default_factory=set)  # answer counts changed (question ids)
+    answers: set[int] = field(default_factory=set)  # added, edited, voted, moderated, deleted
+    # (participant id, question id): that student's own answer box changed.
+    own: set[tuple[int, int]] = field(default_factory=set)
+    # (participant id, question id): that student answered it or took their answer back, so
+    # answer-first may now let them read its answers, or not.
+    access: set[tuple[int, int]] = field(default_factory=set)
+    voters: set[int] = field(default_factory=set)  # participants whose own votes changed
+
+    def merge(self, other: "Change") -> "Change":
+        """Both changes at once (presence floods are published as one)."""
+        return Change(
+            step=self.step or other.step,
+            settings=self.settings or other.settings,
+            presence=self.presence or other.presence,
+            notes=self.notes or other.notes,
+            ended=self.ended or other.ended,
+            questions=self.questions | other.questions,
+            counts=self.counts | other.counts,
+            answers=self.answers | other.answers,
+            own=self.own | other.own,
+            access=self.access | other.access,
+            voters=self.voters | other.voters,
+        )

@@ -1,0 +1,534 @@
+"""Screens as regions: what the room, the board and the console show, one function per region.
+
+Each region is an element with a stable id, rendered by exactly one function of (session
+state, audience) below. A page is its regions laid out by its template; a socket's snapshot is
+the same regions concatenated; a live frame is the regions a change touched (see `message`).
+So a screen updated live and a fresh load of it are made by the same code, and a region a
+change touches cannot be forgotten by one of the three paths.
+
+Live frames also carry list-item operations, so a class of hundreds does not re-render a whole
+answer list per answer: an item with `data-into="answers-3"` replaces the element with its id
+or is appended to that list, and `<i id=… data-remove>` removes one. live.js sorts a list by
+the same key as `answer_sort_key`, so an upserted item lands where a reload puts it.
+"""
+
+import uuid
+from functools import cached_property
+
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+from seminar import audiences, selectors
+from seminar.audiences import BOARD, FACILITATOR, STUDENTS, Facts
+from seminar.changes import Change
+from seminar.models import Answer, Participant, Session
+
+
+def render(template_name: str, context: dict, request=None) -> str:
+    """The one place region HTML is rendered (tests count calls to prove render-once)."""
+    return render_to_string(template_name, context, request=request)
+
+
+def answer_sort_key(answer: Answer, order: str) -> tuple:
+    """Pinned first, then most votes (when asked), then newest: live.js sorts lists the same."""
+    votes = answer.vote_count if order == "votes" else 0
+    return (not answer.pinned, -votes, -int(answer.created_at.timestamp()), -answer.pk)
+
+
+class State:
+    """What a session's screens show, read once per render and loaded part by part.
+
+    The session row (with its version) is read first and everything else after it, so what is
+    rendered is at least as new as the version it is labelled with; a frame that is newer
+    than its label is harmless, because clients apply frames in version order and every
+    region is always rendered whole from the database.
+    """
+
+    def __init__(self, session: Session, request=None):
+        self.session = session
+        self.request = request
+        self._answers: dict[int, list[Answer]] = {}
+
+    @classmethod
+    def load(cls, session_id: int, request=None) -> "State":
+        session = Session.objects.select_related("guide", "facilitator").get(pk=session_id)
+        return cls(session, request)
+
+    @property
+    def version(self) -> int:
+        return self.session.version
+
+    def render(self, template_name: str, **context) -> str:
+        return render(
+            template_name,
+            {"session": self.session, "guide": self.session.guide, **context},
+            self.request,
+        )
+
+    @cached_property
+    def steps(self):
+        return selectors.agenda(self.session)
+
+    @cached_property
+    def step(self):
+        return selectors.current_step(self.session)
+
+    @cached_property
+    def question_states(self):
+        return selectors.question_states(self.session)
+
+    @cached_property
+    def states_by_question(self):
+        return {state.question_id: state for state in self.question_states}
+
+    @property
+    def focus(self):
+        """The question state the step is on, if it is on one."""
+        if self.step.kind != "question":
+            return None
+        return self.states_by_question.get(self.step.obj.pk)
+
+    @cached_property
+    def facts(self) -> Facts:
+        return Facts(
+            answer_first=self.session.answer_first,
+            question_ids=tuple(s.question_id for s in self.question_states),
+            revealed=frozenset(s.question_id for s in self.question_states if s.was_closed),
+        )
+
+    @cached_property
+    def participants(self):
+        return selectors.participants_with_presence(self.session)
+
+    @cached_property
+    def online(self) -> int:
+        if "participants" in self.__dict__:
+            return sum(1 for p in self.participants if p.online)
+        return selectors.online_count(self.session)
+
+    def answers(self, question_id: int, *, include_hidden: bool = False) -> list[Answer]:
+        """A question's answers with their votes (hidden ones only when asked), unsorted."""
+        if question_id not in self._answers:
+            self._answers[question_id] = list(
+                selectors.answers_with_votes(
+                    self.session, question=question_id, include_hidden=True
+                )
+            )
+        answers = self._answers[question_id]
+        return answers if include_hidden else [a for a in answers if not a.hidden]
+
+    def sorted_answers(self, question_id: int, order: str, *, include_hidden=False):
+        answers = self.answers(question_id, include_hidden=include_hidden)
+        return sorted(answers, key=lambda a: answer_sort_key(a, order))
+
+    @cached_property
+    def show_names_publicly(self) -> bool:
+        return not self.session.names_hidden
+
+
+# ---------------------------------------------------------------------------------------------
+# Regions shared by several screens
+
+
+def presence(st: State) -> str:
+    return st.render("seminar/fragments.html#presence", online=st.online)
+
+
+def ended(st: State) -> str:
+    return st.render("seminar/fragments.html#ended")
+
+
+def question_state(st: State, state) -> str:
+    return st.render("seminar/fragments.html#question-state", state=state)
+
+
+def removal(answer_id: int) -> str:
+    return format_html('<i id="answer-{}" data-remove hidden></i>', answer_id)
+
+
+def answer_item(st: State, answer: Answer, audience: str, *, into: str = "", marks=None) -> str:
+    """One answer for `audience` ("student", "board" or "facilitator")."""
+    mine_ids, voted_ids = marks or ((), ())
+    return st.render(
+        "seminar/fragments.html#answer-item",
+        answer=answer,
+        audience=audience,
+        show_names=audience == "facilitator" or st.show_names_publicly,
+        into=into,
+        mine_ids=mine_ids,
+        voted_ids=voted_ids,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The room (students)
+
+
+def room_stage(st: State) -> str:
+    return st.render("seminar/room.html#stage", step=st.step, state=st.focus)
+
+
+def mine(
+    st: State,
+    question,
+    answer: Answer | None,
+    *,
+    error: str | None = None,
+    draft: str = "",
+    token=None,
+    editing: bool = False,
+) -> str:
+    """A student's own answer box for `question`: their answer, or the form (with an error and
+    their text when a post was refused)."""
+    return st.render(
+        "seminar/room.html#mine",
+        question=question,
+        mine=answer,
+        error=error,
+        draft=draft,
+        token=token or uuid.uuid4(),
+        editing=editing,
+    )
+
+
+def room_answers(st: State, state, *, may_read: bool, marks=None) -> str:
+    """Classmates' answers to one question as a student sees them: the list, or the gate."""
+    answers = ()
+    mine_ids, voted_ids = marks or ((), ())
+    if may_read:
+        answers = st.sorted_answers(state.question_id, "votes")
+    return st.render(
+        "seminar/room.html#answers",
+        question=state.question,
+        may_read=may_read,
+        answers=answers,
+        audience="student",
+        show_names=st.show_names_publicly,
+        mine_ids=mine_ids,
+        voted_ids=voted_ids,
+    )
+
+
+def me(st: State, mine_ids, voted_ids) -> str:
+    return st.render("seminar/room.html#me", mine_ids=sorted(mine_ids), voted_ids=sorted(voted_ids))
+
+
+class Student:
+    """One student's own state: their answers, votes and what answer-first lets them read."""
+
+    def __init__(self, participant: Participant):
+        self.participant = participant
+        self.answers = {a.question_id: a for a in participant.answers.all()}
+        self.voted = selectors.voted_answer_ids(participant)
+
+    @property
+    def answered(self) -> frozenset[int]:
+        return frozenset(self.answers)
+
+    @property
+    def answer_ids(self) -> set[int]:
+        return {a.pk for a in self.answers.values()}
+
+    def may_read(self, st: State, state) -> bool:
+        return audiences.may_read(
+            answer_first=st.session.answer_first,
+            revealed=state.was_closed,
+            answered=state.question_id in self.answers,
+        )
+
+
+def room(st: State, participant: Participant, *, failed: dict | None = None) -> dict:
+    """Every region of a student's room. `failed` maps a question number to the refused
+    post's {"error", "draft", "token"}, shown in that question's box."""
+    student = Student(participant)
+    marks = (student.answer_ids, student.voted)
+    questions = []
+    for state in st.question_states:
+        box = (failed or {}).get(state.question.number)
+        own = student.answers.get(state.question_id)
+        questions.append(
+            {
+                "number": state.question.number,
+                "state": question_state(st, state),
+                "mine": mine(st, state.question, own, **box, editing=own is not None)
+                if box
+                else mine(st, state.question, own),
+                "answers": room_answers(
+                    st, state, may_read=student.may_read(st, state), marks=marks
+                ),
+            }
+        )
+    return {
+        "presence": presence(st),
+        "ended": ended(st),
+        "stage": room_stage(st),
+        "questions": questions,
+        "me": me(st, *marks),
+        "student": student,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The board (projector)
+
+
+def board_item(st: State, answer: Answer, *, into: str = "") -> str:
+    return answer_item(st, answer, "board", into=into)
+
+
+def board_stage(st: State) -> str:
+    focus = st.focus
+    answers = ()
+    if focus is not None:
+        answers = st.sorted_answers(focus.question_id, st.session.board_order)
+    return st.render(
+        "seminar/board.html#stage",
+        step=st.step,
+        state=focus,
+        question_state=question_state(st, focus) if focus is not None else "",
+        answers=answers,
+        audience="board",
+        show_names=st.show_names_publicly,
+    )
+
+
+def board(st: State) -> dict:
+    return {"presence": presence(st), "ended": ended(st), "stage": board_stage(st)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The console (facilitator)
+
+
+def console_head(st: State) -> str:
+    return st.render("seminar/console.html#head")
+
+
+def agenda(st: State) -> str:
+    return st.render("seminar/console.html#agenda", step=st.step, steps=st.steps, state=st.focus)
+
+
+def agenda_nav(st: State) -> str:
+    return st.render("seminar/console.html#agenda-nav", step=st.step, steps=st.steps)
+
+
+def notes(st: State) -> str:
+    text = (
+        st.session.notes.filter(step_key=st.step.key).values_list("text", flat=True).first() or ""
+    )
+    return st.render("seminar/console.html#notes", step=st.step, note_text=text)
+
+
+def people(st: State) -> str:
+    return st.render("seminar/console.html#people", participants=st.participants, online=st.online)
+
+
+def settings(st: State) -> str:
+    return st.render("seminar/console.html#settings")
+
+
+def question_controls(st: State, state) -> str:
+    return st.render(
+        "seminar/console.html#question-controls", state=state, question=state.question
+    )
+
+
+def missing(st: State, state) -> str:
+    return st.render(
+        "seminar/console.html#missing",
+        question=state.question,
+        missing=selectors.not_answered(st.session, state.question),
+    )
+
+
+def facilitator_item(st: State, answer: Answer, *, into: str = "") -> str:
+    return answer_item(st, answer, "facilitator", into=into)
+
+
+def moderation_list(st: State, state) -> str:
+    return st.render(
+        "seminar/console.html#moderation-list",
+        question=state.question,
+        answers=st.sorted_answers(state.question_id, "newest", include_hidden=True),
+        audience="facilitator",
+        show_names=True,
+    )
+
+
+def console(st: State) -> dict:
+    return {
+        "head": console_head(st),
+        "ended": ended(st),
+        "agenda": agenda(st),
+        "notes": notes(st),
+        "agenda_nav": agenda_nav(st),
+        "people": people(st),
+        "settings": settings(st),
+        "questions": [
+            {
+                "number": state.question.number,
+                "text": state.question.text,
+                "controls": question_controls(st, state),
+                "missing": missing(st, state),
+                "answers": moderation_list(st, state),
+            }
+            for state in st.question_states
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots: every region of a screen, for a socket that (re)connects
+
+
+def _flatten(regions: dict) -> str:
+    parts = []
+    for key, value in regions.items():
+        if key == "questions":
+            for q in value:
+                parts += [v for k, v in q.items() if k not in {"number", "text"}]
+        elif isinstance(value, str):
+            parts.append(value)
+    return "".join(parts)
+
+
+def snapshot(st: State, role: str, participant: Participant | None = None) -> dict:
+    """{"html", "version", "facts", "answered"} for a socket of `role`."""
+    mark = f"<!--v:{st.version} snapshot-->"
+    if role == "board":
+        return {"html": mark + _flatten(board(st)), "version": st.version}
+    if role == "facilitator":
+        return {"html": mark + _flatten(console(st)), "version": st.version}
+    regions = room(st, participant)
+    return {
+        "html": mark + _flatten(regions),
+        "version": st.version,
+        "facts": st.facts,
+        "answered": regions["student"].answered,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Live frames: the regions a change touched, once per audience
+
+
+def message(st: State, version: int, change: Change) -> dict:
+    """The one message a change sends to every socket of its session.
+
+    `parts` is an ordered list of [audience, html]; each socket sends its client the parts
+    of the audiences it is in (seminar/delivery.py). `facts` and `answered` come along when
+    a change may move students between the readers and waiting audiences of a question.
+    """
+    c = change
+    all_qids = set(st.states_by_question)
+    if c.ended:
+        c = c.merge(Change(step=True, settings=True, questions=all_qids))
+    counts = c.counts | c.questions | (all_qids if c.presence else set())
+    # Whether students may read a question's answers can change for everyone at once.
+    relisted = c.questions | (all_qids if c.settings else set())
+    focus = st.focus
+    parts: list[list[str]] = []
+
+    def add(audience: str, html: str) -> None:
+        parts.append([audience, html])
+
+    # Shared by every screen
+    if c.presence:
+        html = presence(st)
+        add(STUDENTS, html)
+        add(BOARD, html)
+        add(FACILITATOR, people(st))
+    if c.ended:
+        html = ended(st)
+        for audience in (STUDENTS, BOARD, FACILITATOR):
+            add(audience, html)
+        add(FACILITATOR, console_head(st))
+
+    # The room
+    if c.step or c.questions:
+        add(STUDENTS, room_stage(st))
+    for qid in sorted(counts):
+        add(STUDENTS, question_state(st, st.states_by_question[qid]))
+    for qid in sorted(relisted):
+        state = st.states_by_question[qid]
+        add(audiences.readers(qid), room_answers(st, state, may_read=True))
+        add(audiences.waiting(qid), room_answers(st, state, may_read=False))
+
+    # The board
+    if c.step or c.settings or (focus is not None and focus.question_id in c.questions):
+        add(BOARD, board_stage(st))
+    elif focus is not None and focus.question_id in counts:
+        add(BOARD, question_state(st, focus))
+
+    # The console
+    if c.step or c.questions:
+        add(FACILITATOR, agenda(st))
+    if c.step:
+        add(FACILITATOR, agenda_nav(st))
+    if c.step or c.notes:
+        add(FACILITATOR, notes(st))
+    if c.settings:
+        add(FACILITATOR, settings(st))
+    for qid in sorted(c.questions):
+        add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
+    for qid in sorted(counts):
+        add(FACILITATOR, missing(st, st.states_by_question[qid]))
+
+    # Answers, item by item, for whoever may see each
+    if c.answers:
+        found = {
+            a.pk: a
+            for a in selectors.answers_with_votes(st.session, include_hidden=True).filter(
+                pk__in=c.answers
+            )
+        }
+        for answer_id in sorted(c.answers):
+            answer = found.get(answer_id)
+            if answer is None:  # deleted
+                for audience in (STUDENTS, BOARD, FACILITATOR):
+                    add(audience, removal(answer_id))
+                continue
+            qid, list_id = answer.question_id, f"answers-{answer.question.number}"
+            on_board = focus is not None and focus.question_id == qid
+            if answer.hidden:
+                add(audiences.readers(qid), removal(answer_id))
+                if on_board:
+                    add(BOARD, removal(answer_id))
+            else:
+                if qid not in relisted:
+                    add(audiences.readers(qid), answer_item(st, answer, "student", into=list_id))
+                if on_board and not (c.step or c.settings or qid in c.questions):
+                    add(BOARD, board_item(st, answer, into=list_id))
+            add(FACILITATOR, facilitator_item(st, answer, into=list_id))
+
+    # Each student's own things, to their own tabs
+    answered = {}
+    own_questions: dict[int, set[int]] = {}
+    for pid, qid in c.own | c.access:
+        own_questions.setdefault(pid, set()).add(qid)
+    for pid in sorted(set(own_questions) | c.voters):
+        participant = Participant.objects.filter(pk=pid, session=st.session).first()
+        if participant is None:
+            continue
+        student = Student(participant)
+        audience = audiences.participant(pid)
+        for qid in sorted(own_questions.get(pid, ())):
+            state = st.states_by_question[qid]
+            if (pid, qid) in c.own:
+                add(audience, mine(st, state.question, student.answers.get(qid)))
+            if (pid, qid) not in c.access:
+                continue
+            # Every socket of theirs keeps what they answered, to pick its audiences by.
+            answered[str(pid)] = sorted(student.answered)
+            if st.session.answer_first and not state.was_closed:
+                # Posting or deleting opens or closes answer-first's gate for this student.
+                add(audience, room_answers(st, state, may_read=student.may_read(st, state)))
+        add(audience, me(st, student.answer_ids, student.voted))
+
+    return {
+        "type": "change",
+        "version": version,
+        "parts": parts,
+        "facts": st.facts.as_message() if (c.questions or c.settings) else None,
+        "answered": answered or None,
+    }

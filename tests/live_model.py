@@ -1,0 +1,267 @@
+"""A live screen as a browser keeps it, in Python: for tests that compare it with a reload.
+
+`Screen` is one tab. Its server half is the consumer's own `SocketView` (seminar/delivery.py:
+audiences, version order, gap detection), its browser half mirrors static/seminar/live.js:
+frames are applied strictly in version order, one after a gap is held until the gap fills or
+time runs out (then a snapshot is asked for), elements replace the element with their id,
+`data-into` upserts into a list, `data-remove` removes, and then the per-student overlay (from
+#me) and the list order are applied, as on a page load. HTTP responses are applied as htmx
+would (hx-target, outerHTML).
+
+`normalized(tree)` is what a person sees of a page, minus what differs between two renders of
+the same state (CSRF tokens, fresh idempotency tokens) and the connection status.
+"""
+
+import random
+
+import lxml.html
+from django.test import Client
+
+from seminar import screens
+from seminar.delivery import SocketView
+from seminar.models import Participant, Session
+
+
+def parse_page(html: str):
+    return lxml.html.document_fromstring(html)
+
+
+def by_id(root, element_id: str):
+    found = root.xpath("//*[@id=$id]", id=element_id)
+    return found[0] if found else None
+
+
+def replace(old, new) -> None:
+    new.tail = old.tail
+    old.getparent().replace(old, new)
+
+
+def remove(element) -> None:
+    parent = element.getparent()
+    if parent is not None:
+        element.drop_tree()
+
+
+def tidy(root) -> None:
+    """What live.js does after every frame and on load: the overlay, then the list order."""
+    me = by_id(root, "me")
+    if me is not None:
+        mine = {f"answer-{i}" for i in (me.get("data-answers") or "").split()}
+        voted = {f"answer-{i}" for i in (me.get("data-votes") or "").split()}
+        for li in root.xpath('//li[contains(concat(" ", @class, " "), " answer ")]'):
+            if li.get("id") in mine:
+                li.set("data-mine", "1")
+            elif "data-mine" in li.attrib:
+                del li.attrib["data-mine"]
+            for button in li.xpath('.//*[contains(@class, "upvote")]'):
+                button.set("aria-pressed", "true" if li.get("id") in voted else "false")
+            for value in li.xpath('.//form[contains(@class, "vote-form")]//input[@name="value"]'):
+                value.set("value", "0" if li.get("id") in voted else "1")
+    for ol in root.xpath('//ol[contains(@class, "answer-list")][@data-sort]'):
+        mode = ol.get("data-sort") or "newest"
+        items = [li for li in ol if li.tag == "li"]
+
+        def key(li, mode=mode):
+            votes = int(li.get("data-votes") or 0) if mode == "votes" else 0
+            return (li.get("data-pinned") != "1", -votes, _desc(li.get("data-created") or ""))
+
+        ordered = sorted(items, key=key)
+        if ordered != items:
+            for li in items:
+                ol.remove(li)
+            for li in ordered:
+                ol.append(li)
+
+
+def _desc(text: str) -> tuple:
+    # Strings of equal length (seconds, then an 8-digit id) sort newest first.
+    return tuple(-ord(c) for c in text)
+
+
+def normalized(root) -> str:
+    """The page's body as text a test can compare, whitespace folded."""
+    body = root.find("body")
+    body = lxml.html.fromstring(lxml.html.tostring(body))  # a copy to strip
+    for el in body.xpath('//input[@name="csrfmiddlewaretoken"]'):
+        remove(el)
+    for el in body.xpath('//input[@name="client_token"]'):
+        el.set("value", "")
+    for el in body.xpath('//ul[@class="messages"]'):
+        remove(el)  # Django's one-time messages ("The session has ended."): shown once, then gone
+    for element_id in ("live-status", "announcer"):
+        el = by_id(body, element_id)
+        if el is not None:
+            remove(el)
+    body.attrib.pop("hx-headers", None)
+    lines = []
+
+    def walk(el, depth):
+        attrs = " ".join(f'{k}="{v}"' for k, v in sorted(el.attrib.items()))
+        text = " ".join((el.text or "").split())
+        lines.append(f"{'  ' * depth}<{el.tag} {attrs}>{text}")
+        for child in el:
+            if isinstance(child.tag, str):
+                walk(child, depth + 1)
+            tail = " ".join((child.tail or "").split())
+            if tail:
+                lines.append(f"{'  ' * (depth + 1)}{tail}")
+
+    walk(body, 0)
+    return "\n".join(lines)
+
+
+class Screen:
+    """One open tab: a page, its socket, and what it shows."""
+
+    def __init__(self, client: Client, path: str, role: str, participant_id: int | None = None):
+        self.client = client
+        self.path = path
+        self.role = role
+        self.participant_id = participant_id
+        self.view = SocketView(role, participant_id)  # the consumer's side of the socket
+        self.version = -1  # the browser's side: the version shown
+        self.held: dict[int, str] = {}
+        self.behind = False  # a heartbeat said there is more
+        self.root = None
+        self.frames_applied = 0
+
+    # -- the page and its socket ---------------------------------------------------------------
+
+    def load(self) -> None:
+        response = self.client.get(self.path)
+        assert response.status_code == 200, (self.path, response.status_code)
+        self.root = parse_page(response.content.decode())
+        self.version = -1
+        self.held = {}
+        self.behind = False
+        tidy(self.root)
+        self.resync()
+
+    def resync(self) -> None:
+        """The socket's snapshot: the consumer reads it and the page applies it."""
+        session_id = self._session_id()
+        st = screens.State.load(session_id)
+        participant = None
+        if self.role == "participant":
+            participant = Participant.objects.get(pk=self.participant_id)
+        snapshot = screens.snapshot(st, self.role, participant)
+        self.view.reset(snapshot)
+        self.receive(snapshot["html"])
+
+    def _session_id(self) -> int:
+        code = self.path.strip("/").split("/")[1]
+        return Session.objects.values_list("pk", flat=True).get(code=code)
+
+    # -- the stream ------------------------------------------------------------------------------
+
+    def consume(self, message: dict) -> str:
+        """The consumer's half: the frame text this socket sends for a message."""
+        return self.view.take(message)
+
+    def receive(self, text: str) -> None:
+        """The browser's half: live.js's `receive`."""
+        import re
+
+        marks = list(re.finditer(r"<!--v:(\d+)( snapshot| hb)?-->", text))
+        for i, mark in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            self._frame(int(mark.group(1)), (mark.group(2) or "").strip(), text[mark.end() : end])
+
+    def _frame(self, version: int, kind: str, html: str) -> None:
+        if kind == "snapshot":
+            self.apply(html)
+            self.version = version
+            self.held = {v: h for v, h in self.held.items() if v > version}
+            self.behind = False
+            self._drain()
+            return
+        if kind == "hb":
+            self.behind = self.behind or version > self.version
+            return
+        if self.version < 0 or version <= self.version:
+            return
+        if version > self.version + 1:
+            self.held[version] = html
+            return
+        self.apply(html)
+        self.version = version
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.version + 1 in self.held:
+            self.apply(self.held.pop(self.version + 1))
+            self.version += 1
+
+    def time_passes(self) -> None:
+        """A second or more with nothing new: each side repairs a gap with a snapshot."""
+        if self.view.gap or self.held or self.behind:
+            self.resync()
+
+    def apply(self, html: str) -> None:
+        self.frames_applied += 1
+        if not html.strip():
+            return
+        for el in lxml.html.fragments_fromstring(html):
+            if isinstance(el, str):
+                continue
+            element_id = el.get("id")
+            old = by_id(self.root, element_id) if element_id else None
+            if "data-remove" in el.attrib:
+                if old is not None:
+                    remove(old)
+                continue
+            into = el.attrib.pop("data-into", None)
+            if into is not None and old is None:
+                target = by_id(self.root, into)
+                if target is not None:
+                    target.append(el)
+                continue
+            if old is not None:
+                replace(old, el)
+        tidy(self.root)
+
+    # -- htmx ------------------------------------------------------------------------------------
+
+    def swap_response(self, html: str, target_id: str) -> None:
+        """An htmx response with hx-target="#target_id" hx-swap="outerHTML"."""
+        old = by_id(self.root, target_id)
+        assert old is not None, f"no #{target_id} on {self.path}"
+        fragments = [e for e in lxml.html.fragments_fromstring(html) if not isinstance(e, str)]
+        replace(old, fragments[0])
+        tidy(self.root)
+
+    def text(self) -> str:
+        return normalized(self.root)
+
+    def reload_text(self) -> str:
+        response = self.client.get(self.path)
+        root = parse_page(response.content.decode())
+        tidy(root)
+        return normalized(root)
+
+
+class Network:
+    """Between consumers and browsers: may reorder messages reaching a consumer (concurrent
+    commits) and drop frames reaching a browser, as chosen by a seed."""
+
+    def __init__(self, seed: int, *, drop: float = 0.1, shuffle: float = 0.3):
+        self.random = random.Random(seed)
+        self.drop = drop
+        self.shuffle = shuffle
+        self.dropped = 0
+
+    def deliver(self, messages: list[dict], screens_: list[Screen]) -> None:
+        for screen in screens_:
+            batch = list(messages)
+            if len(batch) > 1 and self.random.random() < self.shuffle:
+                self.random.shuffle(batch)
+            for message in batch:
+                if message.get("type") != "change":
+                    continue
+                text = screen.consume(message)
+                if not text:
+                    continue
+                if self.random.random() < self.drop:
+                    self.dropped += 1
+                    continue
+                screen.receive(text)
