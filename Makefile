@@ -36,10 +36,7 @@ run: $(VENV)/.installed .secret_key
 	exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
-	$(PY) -m playwright --version >/dev/null
-	@if [ ! -x /usr/bin/chromium ] && [ -z "$$SEMINAR_CHROMIUM" ]; then \
-		echo "No system chromium: installing Playwright's own Chromium for the browser tests."; \
-		$(PY) -m playwright install chromium; fi
+	@bin/ensure-chromium $(PY)
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: $(VENV)/.installed

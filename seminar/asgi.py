@@ -16,11 +16,15 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from seminar.origins import SameOriginValidator  # noqa: E402
 from seminar.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # Host allowed, and the Origin is this very host and port (seminar/origins.py).
+        "websocket": SameOriginValidator(
+            AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

@@ -15,6 +15,7 @@ class Change:
     settings: bool = False  # board order, names, answer-first
     presence: bool = False  # someone joined, connected or left
     notes: bool = False  # the facilitator's notes on a step
+    sharing: bool = False  # co-facilitators added or removed
     ended: bool = False  # the session ended
     questions: set[int] = field(default_factory=set)  # opened or closed (question ids)
     counts: set[int] = field(default_factory=set)  # answer counts changed (question ids)
@@ -33,6 +34,7 @@ class Change:
             settings=self.settings or other.settings,
             presence=self.presence or other.presence,
             notes=self.notes or other.notes,
+            sharing=self.sharing or other.sharing,
             ended=self.ended or other.ended,
             questions=self.questions | other.questions,
             counts=self.counts | other.counts,

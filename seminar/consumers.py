@@ -29,8 +29,18 @@ from django.contrib.auth import get_user
 from django.core.exceptions import ImproperlyConfigured
 from django.http.cookie import parse_cookie
 
-from seminar import audiences, heartbeats, identity, presence, screens, services
+from seminar import (
+    audiences,
+    heartbeats,
+    identity,
+    presence,
+    ratelimit,
+    screens,
+    selectors,
+    services,
+)
 from seminar.delivery import GAP_SECONDS, SocketView
+from seminar.errors import SessionError
 from seminar.layers import RESYNC
 from seminar.models import Session
 
@@ -87,7 +97,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.role = self.scope["url_route"]["kwargs"]["role"]
         code = self.scope["url_route"]["kwargs"]["code"].upper()
-        if not await database_sync_to_async(self._authorize)(code):
+        refusal = await database_sync_to_async(self._authorize)(code)
+        if refusal is not None:
+            # Accepted only to say why, then closed: a browser reports a refused handshake
+            # to nobody, and live.js shows this message and "Not allowed".
+            await self.accept()
+            await self._error(refusal)
             await self.close(code=4403)
             return
         self.view = SocketView(self.role, self.participant_id)
@@ -105,26 +120,32 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # -- who may watch ----------------------------------------------------------------------
 
-    def _authorize(self, code: str) -> bool:
-        """Reads the browser's Django session straight from its cookie: the socket only reads
-        it, so Channels' session and auth middleware (a wrapper around every frame sent) are
-        not needed."""
-        session = Session.objects.filter(code=code).first()
+    def _authorize(self, code: str) -> str | None:
+        """None if this socket may watch, else why not. Reads the browser's Django session
+        straight from its cookie: the socket only reads it, so Channels' session and auth
+        middleware (a wrapper around every frame sent) are not needed. Unknown codes count
+        against the client like on every URL (no code oracle)."""
+        try:
+            session = selectors.session_for_client(code, ratelimit.client_of_scope(self.scope))
+        except SessionError as error:
+            return error.message
         if session is None:
-            return False
+            return "No session has this code. Reload the page."
         self.session_id = session.pk
         if self.role == "board":
-            return True
+            return None
         browser = self._django_session()
         if self.role == "facilitator":
             user = get_user(SimpleNamespace(session=browser))
-            return user.is_authenticated and user.pk == session.facilitator_id
+            if not session.is_facilitated_by(user):
+                return "Not allowed: sign in as this session's facilitator and reload the page."
+            return None
         participant = identity.participant_for(browser, session)
         if participant is None:
-            return False
+            return "Not allowed: join the session first, then reload the page."
         services.connection_open(participant=participant, channel_name=self.channel_name)
         self.participant_id = participant.pk
-        return True
+        return None
 
     def _django_session(self):
         cookies = b"; ".join(v for k, v in self.scope.get("headers", ()) if k == b"cookie")

@@ -24,6 +24,11 @@ class Session(models.Model):
     facilitator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seminar_sessions"
     )
+    # People the facilitator shared the session with: they run and read it as the facilitator
+    # does, but only the facilitator shares it further or deletes it.
+    co_facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="co_facilitated_sessions"
+    )
     title = models.CharField(max_length=200, blank=True)
     names_hidden = models.BooleanField(
         default=True, help_text="Show answers on the board without students' names."
@@ -57,6 +62,15 @@ class Session(models.Model):
     @property
     def is_live(self):
         return self.ended_at is None
+
+    def is_facilitated_by(self, user) -> bool:
+        """The one rule for who may run and read this session: its facilitator and the people
+        they shared it with. Not staff, not superusers (they have the Django admin)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return False
+        if user.pk == self.facilitator_id:
+            return True
+        return self.co_facilitators.filter(pk=user.pk).exists()
 
 
 class Participant(models.Model):

@@ -327,6 +327,13 @@ def settings(st: State) -> str:
     return st.render("seminar/console.html#settings")
 
 
+def sharing(st: State) -> str:
+    return st.render(
+        "seminar/console.html#sharing",
+        co_facilitators=list(st.session.co_facilitators.order_by("username")),
+    )
+
+
 def question_controls(st: State, state) -> str:
     return st.render(
         "seminar/console.html#question-controls", state=state, question=state.question
@@ -364,6 +371,7 @@ def console(st: State) -> dict:
         "agenda_nav": agenda_nav(st),
         "people": people(st),
         "settings": settings(st),
+        "sharing": sharing(st),
         "questions": [
             {
                 "number": state.question.number,
@@ -469,6 +477,8 @@ def message(st: State, version: int, change: Change) -> dict:
         add(FACILITATOR, notes(st))
     if c.settings:
         add(FACILITATOR, settings(st))
+    if c.sharing:
+        add(FACILITATOR, sharing(st))
     for qid in sorted(c.questions):
         add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
     for qid in sorted(counts):

@@ -20,6 +20,30 @@ def session_by_code(code: str) -> Session | None:
     return Session.objects.select_related("guide", "facilitator").filter(code=code).first()
 
 
+CODE_MISS_MESSAGE = (
+    "Too many wrong join codes from this device. Please wait a minute and try again."
+)
+
+
+def session_for_client(code: str, client: str) -> Session | None:
+    """The session with this code, for a client typing or following codes: every URL and
+    socket that takes a code asks here. Each unknown code counts against the client; past
+    SEMINAR_JOIN_RATE a minute, every code (known or not) is refused with a SessionError
+    (rate_limited), so answers cannot tell a live code from an unknown one."""
+    from django.conf import settings
+
+    from seminar import ratelimit
+    from seminar.errors import SessionError
+
+    limit = settings.SEMINAR_JOIN_RATE
+    if ratelimit.over("code-miss", client, limit=limit):
+        raise SessionError(CODE_MISS_MESSAGE, code="rate_limited")
+    session = session_by_code(code)
+    if session is None:
+        ratelimit.check("code-miss", client, limit=limit, message=CODE_MISS_MESSAGE)
+    return session
+
+
 def session_versions(session_ids) -> dict[int, int]:
     """The current version of each of these sessions that still exists."""
     return dict(Session.objects.filter(pk__in=session_ids).values_list("pk", "version"))

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from guide.models import Guide, Question
-from seminar import broadcast, codes, presence, selectors
+from seminar import broadcast, codes, names, presence, selectors
 from seminar.changes import Change
 from seminar.errors import SessionError
 from seminar.models import (
@@ -45,8 +45,15 @@ def _presence_changed(session_id: int) -> None:
 
 
 def _check_facilitator(session: Session, by) -> None:
-    if by is None or not by.is_authenticated or by.pk != session.facilitator_id:
+    if not session.is_facilitated_by(by):
         raise SessionError("Only this session's facilitator can do that.", code="forbidden")
+
+
+def _check_owner(session: Session, by) -> None:
+    if by is None or not by.is_authenticated or by.pk != session.facilitator_id:
+        raise SessionError(
+            "Only the facilitator who started this session can do that.", code="forbidden"
+        )
 
 
 def _check_live(session: Session) -> None:
@@ -205,12 +212,13 @@ def clean_name(name: str) -> str:
 
 
 def participant_join(*, session: Session, name: str) -> Participant:
-    """A new participant. A name already taken in the session gets a visible suffix: "Ana (2)"."""
+    """A new participant. A name already taken in the session, or one that only looks like it
+    (seminar/names.py), gets a visible suffix: "Ana (2)"."""
     name = clean_name(name)
     _check_live(session)
-    existing = {n.lower() for n in session.participants.values_list("name", flat=True)}
+    existing = list(session.participants.values_list("name", flat=True))
     candidate, n = name, 1
-    while candidate.lower() in existing:
+    while names.is_taken(candidate, existing):
         n += 1
         candidate = f"{name} ({n})"
     for _ in range(5):
@@ -527,14 +535,40 @@ def note_save(*, session: Session, by, step_key: str, text: str) -> StepNote:
     return note
 
 
+def session_share(*, session: Session, by, username: str, shared: bool = True) -> Session:
+    """Share the session with another facilitator's account (or stop sharing it): they see
+    and run it from their own console. Only the session's own facilitator may."""
+    _check_owner(session, by)
+    from django.contrib.auth import get_user_model
+
+    username = (username or "").strip()
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise SessionError(f"There is no account named “{username}”.", code="unknown_user")
+    if user.pk == session.facilitator_id:
+        raise SessionError("You already facilitate this session.", code="invalid_user")
+    with transaction.atomic():
+        session = _locked(session)
+        already = session.co_facilitators.filter(pk=user.pk).exists()
+        if already == shared:
+            return session
+        if shared:
+            session.co_facilitators.add(user)
+        else:
+            session.co_facilitators.remove(user)
+        _publish(session, Change(sharing=True))
+    return session
+
+
 def session_delete(*, session: Session, by) -> None:
     """Delete the session and everything in it, for good.
 
     Participants, their connections, answers, votes, notes, the step log and question states
     all go by CASCADE from Session (see models.py); the guide stays. A live session is ended
-    first, so every open screen is told and its socket closed before the rows go.
+    first, so every open screen is told and its socket closed before the rows go. Only the
+    facilitator who started it may.
     """
-    _check_facilitator(session, by)
+    _check_owner(session, by)
     if session.is_live:
         session_end(session=session, by=by)
     with transaction.atomic():

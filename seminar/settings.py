@@ -6,6 +6,7 @@ production sets SECRET_KEY, ALLOWED_HOSTS, and optionally DATABASE_URL and REDIS
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "axes",
     "guide",
     "seminar",
 ]
@@ -66,9 +68,34 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "seminar.middleware.SessionErrorMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in throttling (django-axes), for /accounts/login/ and /admin/login/ alike: after
+# AXES_FAILURE_LIMIT wrong passwords for one username from one client, that pair is locked
+# out for AXES_COOLOFF_TIME. Counted where every worker sees it: the shared cache when
+# REDIS_URL is set, else the database (the in-process cache is one worker's only). A right
+# password resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler"
+    if os.environ.get("REDIS_URL")
+    else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_FAILURE_LIMIT = int(os.environ.get("SEMINAR_SIGNIN_FAILURES", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SEMINAR_SIGNIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "seminar.views.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "seminar.ratelimit.client_address"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "seminar.urls"
 
@@ -114,7 +141,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so a test's Daphne subprocess can share it; one per test run.
+    # A file, not memory, so a test's server subprocess (manage.py serve) can share it; one per
+    # test run.
     DATABASES["default"]["TEST"] = {
         "NAME": Path(tempfile.gettempdir()) / f"seminar-test-{os.getpid()}.sqlite3"
     }
@@ -235,5 +263,6 @@ LOGGING = {
 }
 
 # Behind a reverse proxy, the header that carries the client's address (e.g. X-Forwarded-For);
-# unset, REMOTE_ADDR is used, which is right when Daphne faces the clients directly.
+# unset, REMOTE_ADDR is used, which is right when the server faces the clients directly, and
+# uvicorn (manage.py serve) ignores forwarded headers.
 TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")

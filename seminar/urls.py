@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from seminar.views import board, console, public, room, summary
+from seminar.views import board, console, public, room, signin, summary
 
 
 class CodeConverter:
@@ -48,6 +48,7 @@ seminar_patterns = [
     path("facilitate/<code:code>/answers/<int:pk>/pin/", console.answer_pin, name="answer_pin"),
     path("facilitate/<code:code>/settings/", console.session_settings, name="session_settings"),
     path("facilitate/<code:code>/end/", console.session_end, name="session_end"),
+    path("facilitate/<code:code>/share/", console.session_share, name="session_share"),
     path("facilitate/<code:code>/notes/<slug:step_key>/", summary.note_save, name="note_save"),
     path("facilitate/<code:code>/summary/", summary.summary, name="summary"),
     path(
@@ -63,7 +64,7 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("", include((seminar_patterns, "seminar"))),
     path("guides/", include("guide.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", signin.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

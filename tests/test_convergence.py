@@ -81,11 +81,13 @@ class Classroom(RuleBasedStateMachine):
     def teardown(self):
         broadcast.send = self._real_send
         Session.objects.filter(pk=self.session.pk).delete()
+        get_user_model().objects.filter(pk__in=[self.teacher.pk, self.co.pk]).delete()
 
     @initialize(seed=seeds)
     def start(self, seed):
         User = get_user_model()
         self.teacher = User.objects.create_user(f"t{User.objects.count()}", password="x")
+        self.co = User.objects.create_user(f"co{User.objects.count()}", password="x")
         self.session = services.session_start(facilitator=self.teacher, guide=make_guide())
         self.code = self.session.code
         self.network = Network(seed)
@@ -199,6 +201,11 @@ class Classroom(RuleBasedStateMachine):
             },
             **HTMX,
         )
+
+    @rule(shared=st.booleans())
+    def share(self, shared):
+        data = {"username": self.co.username} | ({} if shared else {"remove": "1"})
+        self.console.post(f"/facilitate/{self.code}/share/", data, **HTMX)
 
     @rule(text=texts)
     def notes(self, text):

@@ -1,8 +1,8 @@
 """Faults survived: a server killed mid-class, a laptop asleep, a channel layer that fails.
 
-The crash test runs the app as a real Daphne process (tests.servers.Server) on the test
-database; students are plain HTTP clients (urllib, a cookie jar, the form's CSRF token) and
-websocket clients (the `websockets` package) that reconnect the way the browser does.
+The crash test runs the app as a real server process (manage.py serve, tests.servers.Server)
+on the test database; students are plain HTTP clients (urllib, a cookie jar, the form's CSRF
+token) and websocket clients (the `websockets` package) that reconnect the way the browser does.
 """
 
 import http.client

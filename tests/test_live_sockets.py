@@ -1,5 +1,7 @@
 """Every screen follows live: snapshot on connect, deltas to the right audiences."""
 
+import json
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -73,20 +75,44 @@ async def test_foreign_origin_is_refused(session, student_client):
     assert not connected
 
 
+async def refused_with(comm) -> str:
+    """A refused socket is told why (live.js shows it), then closed with 4403."""
+    error = json.loads((await comm.receive_output(timeout=3))["text"])["error"]
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+    return error
+
+
 async def test_board_needs_a_real_session(db):
     comm, connected, _ = await connect("/ws/s/ZZZZZZ/board/")
-    assert not connected
+    assert "No session has this code" in await refused_with(comm)
 
 
 async def test_room_socket_needs_a_participant(session, client):
     comm, connected, _ = await connect(f"/ws/s/{session.code}/", client)
-    assert not connected
+    assert "join the session first" in await refused_with(comm)
 
 
 async def test_console_socket_refuses_other_facilitators(session, other_facilitator, client):
     await sync_to_async(client.force_login)(other_facilitator)
     comm, connected, _ = await connect(f"/ws/facilitate/{session.code}/", client)
+    assert "sign in as this session's facilitator" in await refused_with(comm)
+
+
+async def test_same_host_on_another_port_is_a_foreign_origin(session, student_client):
+    comm, connected, _ = await connect(
+        f"/ws/s/{session.code}/", student_client, origin=(b"origin", b"http://127.0.0.1:9999")
+    )
     assert not connected
+
+
+async def test_unknown_codes_on_sockets_count_like_everywhere_else(db, settings, session):
+    """No code oracle: after too many unknown codes, a live code is refused as well."""
+    settings.SEMINAR_JOIN_RATE = 3
+    for _ in range(3):
+        comm, _, _ = await connect("/ws/s/ZZZZZZ/board/")
+        await refused_with(comm)
+    comm, _, _ = await connect(f"/ws/s/{session.code}/board/")
+    assert "Too many wrong join codes" in await refused_with(comm)
 
 
 async def test_no_one_can_change_the_step_over_the_socket(

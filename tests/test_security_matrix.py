@@ -6,24 +6,31 @@ Roles, in the order of each row's expectations:
   anon        no cookie at all
   student     a student of this session (joined with its code; Ana)
   stranger    a student of another session (their cookie names a participant elsewhere)
-  other_fac   the facilitator of another session (signed in, not this session's owner)
-  owner       this session's facilitator
-  staff       an is_staff user who does not own the session
+  other_fac   the facilitator of another session, made as `make run` makes one (staff, with
+              the guide permissions)
+  owner       this session's facilitator, made the same way
+  staff       a plain is_staff user
+  superuser   a superuser
+  cofac       a facilitator (made as `make run` does) the owner shared this session with
 
 Decisions the table records:
 - Students have no account: anything for students is decided by the session cookie. Anyone else
   on a student URL is sent to the name form (room), or refused with 403 (state, posts, votes).
 - Facilitator pages send visitors without an account to sign in (302 to /accounts/login/), and
-  answer 404 to any signed-in user who does not own the session: we do not say it exists.
-- Staff may read a session (summary and exports, for a school's records) but never act on it:
-  console, actions, notes and deleting are 404 to them, as to any other facilitator.
+  answer 404 to any signed-in user who does not facilitate the session: we do not say it
+  exists. Staff and superusers are no exception (every teacher is staff, to fix guides in the
+  admin); a superuser reaches sessions through the Django admin only.
+- A co-facilitator runs and reads the session as its owner does; sharing it further and
+  deleting it are the owner's alone (403 to them).
 - Any signed-in user may start sessions and import guides (every account is a facilitator).
+- A guide version a session used is read-only in the admin, for everyone.
 - Refused requests write nothing (the database fingerprint is unchanged).
 
 Also here: CSRF on every state-changing request, foreign origins refused on every socket,
 join-code guessing rate-limited, code entropy, ended sessions closed to joiners.
 """
 
+import json
 import math
 from collections import Counter
 
@@ -32,11 +39,12 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
+from guide.models import Question
 from seminar import codes, identity, services
 from seminar.models import Answer, Participant, QuestionState, Session, StepNote, Vote
 from tests.live_clients import communicator, receive_until
 
-ROLES = ["anon", "student", "stranger", "other_fac", "owner", "staff"]
+ROLES = ["anon", "student", "stranger", "other_fac", "owner", "staff", "superuser", "cofac"]
 
 LOGIN = "login"  # 302 to /accounts/login/?next=...
 ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=...
@@ -48,85 +56,120 @@ ELSEWHERE = "302"  # a redirect somewhere that is not one of the above (e.g. a n
 
 L3 = [LOGIN] * 3  # anon, student, stranger: no account
 
-# (method, path, data, expected per role: anon, student, stranger, other_fac, owner, staff)
-# {code}: this session's code; {mine}: Ana's answer; {theirs}: Ben's answer; {guide}: guide pk.
+
+def everyone(expected):
+    return [expected] * len(ROLES)
+
+
+def students(anon, student, stranger, signed_in):
+    """A student URL: the five signed-in roles are nobody special there."""
+    return [anon, student, stranger, *[signed_in] * 5]
+
+
+def facilitators(others, owner, cofac=None):
+    """A facilitator URL: sign in first; then the owner and the co-facilitator (as the owner,
+    unless told) get `owner`; another facilitator, a plain staff user and a superuser get
+    `others` (the admin is the superuser's way in, not the app)."""
+    return [*L3, others, owner, others, others, owner if cofac is None else cofac]
+
+
+# (method, path, data, expected per role, in ROLES order)
+# {code}: this session's code; {mine}: Ana's answer; {theirs}: Ben's answer; {guide}: guide pk;
+# {question}: a question of the guide this session used.
 ROWS = [
     # --- public pages, joining ---
-    ("get", "/", {}, [200] * 6),
-    ("post", "/join/", {"code": "{code}"}, [JOIN] * 6),
-    ("post", "/join/", {"code": "ZZZZZZ"}, [404] * 6),
-    ("get", "/join/", {}, [405] * 6),
-    ("get", "/j/{code}", {}, [200, ROOM, 200, 200, 200, 200]),
-    ("post", "/j/{code}", {"name": "Newcomer"}, [ROOM] * 6),
-    ("get", "/j/ZZZZZZ", {}, [404] * 6),
+    ("get", "/", {}, everyone(200)),
+    ("post", "/join/", {"code": "{code}"}, everyone(JOIN)),
+    ("post", "/join/", {"code": "ZZZZZZ"}, everyone(404)),
+    ("get", "/join/", {}, everyone(405)),
+    ("get", "/j/{code}", {}, students(200, ROOM, 200, 200)),
+    ("post", "/j/{code}", {"name": "Newcomer"}, everyone(ROOM)),
+    ("get", "/j/ZZZZZZ", {}, everyone(404)),
     # --- the student's room ---
-    ("get", "/s/{code}/", {}, [JOIN, 200, JOIN, JOIN, JOIN, JOIN]),
-    ("get", "/s/ZZZZZZ/", {}, [404] * 6),
-    ("get", "/s/{code}/board/", {}, [200] * 6),
-    ("get", "/s/ZZZZZZ/board/", {}, [404] * 6),
-    ("get", "/s/{code}/state/", {}, [403, 200, 403, 403, 403, 403]),
-    ("post", "/s/{code}/q/2/answer/", {"text": "Mine."}, [403, ROOM, 403, 403, 403, 403]),
-    ("get", "/s/{code}/q/2/answer/", {}, [405] * 6),
-    (
-        "post",
-        "/s/{code}/answers/{mine}/edit/",
-        {"text": "Better."},
-        [403, ROOM, 403, 403, 403, 403],
-    ),
-    ("post", "/s/{code}/answers/{theirs}/edit/", {"text": "Vandal."}, [403] * 6),
-    ("post", "/s/{code}/answers/{mine}/delete/", {}, [403, ROOM, 403, 403, 403, 403]),
-    ("post", "/s/{code}/answers/{theirs}/delete/", {}, [403] * 6),
-    ("post", "/s/{code}/answers/{theirs}/vote/", {}, [403, ROOM, 403, 403, 403, 403]),
-    ("post", "/s/{code}/answers/{mine}/vote/", {}, [403, 400, 403, 403, 403, 403]),  # own answer
+    ("get", "/s/{code}/", {}, students(JOIN, 200, JOIN, JOIN)),
+    ("get", "/s/ZZZZZZ/", {}, everyone(404)),
+    ("get", "/s/{code}/board/", {}, everyone(200)),
+    ("get", "/s/ZZZZZZ/board/", {}, everyone(404)),
+    ("get", "/s/{code}/state/", {}, students(403, 200, 403, 403)),
+    ("post", "/s/{code}/q/2/answer/", {"text": "Mine."}, students(403, ROOM, 403, 403)),
+    ("get", "/s/{code}/q/2/answer/", {}, everyone(405)),
+    ("post", "/s/{code}/answers/{mine}/edit/", {"text": "Better."}, students(403, ROOM, 403, 403)),
+    ("post", "/s/{code}/answers/{theirs}/edit/", {"text": "Vandal."}, everyone(403)),
+    ("post", "/s/{code}/answers/{mine}/delete/", {}, students(403, ROOM, 403, 403)),
+    ("post", "/s/{code}/answers/{theirs}/delete/", {}, everyone(403)),
+    ("post", "/s/{code}/answers/{theirs}/vote/", {}, students(403, ROOM, 403, 403)),
+    ("post", "/s/{code}/answers/{mine}/vote/", {}, students(403, 400, 403, 403)),  # own answer
     # --- the facilitator's console and actions ---
-    ("get", "/facilitate/", {}, [*L3, 200, 200, 200]),
-    ("get", "/facilitate/new/", {}, [*L3, 200, 200, 200]),
+    ("get", "/facilitate/", {}, facilitators(200, 200)),
+    ("get", "/facilitate/new/", {}, facilitators(200, 200)),
     (
         "post",
         "/facilitate/new/",
         {"guide": "{guide}", "title": "Mine"},
-        [*L3, ELSEWHERE, ELSEWHERE, ELSEWHERE],
+        facilitators(ELSEWHERE, ELSEWHERE),
     ),
-    ("get", "/facilitate/{code}/", {}, [*L3, 404, 200, 404]),
-    ("get", "/facilitate/ZZZZZZ/", {}, [*L3, 404, 404, 404]),
-    ("post", "/facilitate/{code}/step/", {"to": "next"}, [*L3, 404, CONSOLE, 404]),
-    ("get", "/facilitate/{code}/step/", {}, [*L3, 405, 405, 405]),
-    ("post", "/facilitate/{code}/q/1/close/", {}, [*L3, 404, CONSOLE, 404]),
-    ("post", "/facilitate/{code}/q/3/open/", {}, [*L3, 404, CONSOLE, 404]),
-    ("post", "/facilitate/{code}/answers/{theirs}/hide/", {}, [*L3, 404, CONSOLE, 404]),
-    ("post", "/facilitate/{code}/answers/{theirs}/pin/", {}, [*L3, 404, CONSOLE, 404]),
-    ("post", "/facilitate/{code}/settings/", {"board_order": "votes"}, [*L3, 404, CONSOLE, 404]),
-    ("get", "/facilitate/{code}/end/", {}, [*L3, 404, 200, 404]),
-    ("post", "/facilitate/{code}/end/", {"confirm": "yes"}, [*L3, 404, CONSOLE, 404]),
+    ("get", "/facilitate/{code}/", {}, facilitators(404, 200)),
+    ("get", "/facilitate/ZZZZZZ/", {}, facilitators(404, 404)),
+    ("post", "/facilitate/{code}/step/", {"to": "next"}, facilitators(404, CONSOLE)),
+    ("get", "/facilitate/{code}/step/", {}, facilitators(405, 405)),
+    ("post", "/facilitate/{code}/q/1/close/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/q/3/open/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/hide/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/pin/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/settings/", {"board_order": "votes"}, facilitators(404, CONSOLE)),
+    # Sharing further is the owner's alone.
+    ("post", "/facilitate/{code}/share/", {"username": "hopper"}, facilitators(404, CONSOLE, 403)),
+    ("get", "/facilitate/{code}/share/", {}, facilitators(405, 405)),
+    ("get", "/facilitate/{code}/end/", {}, facilitators(404, 200)),
+    ("post", "/facilitate/{code}/end/", {"confirm": "yes"}, facilitators(404, CONSOLE)),
     (
         "post",
         "/facilitate/{code}/notes/overview/",
         {"text": "Went well."},
-        [*L3, 404, CONSOLE, 404],
+        facilitators(404, CONSOLE),
     ),
-    ("get", "/facilitate/{code}/notes/overview/", {}, [*L3, 405, 405, 405]),
-    # --- after the session: summary and downloads (staff may read), deleting (owner only) ---
-    ("get", "/facilitate/{code}/summary/", {}, [*L3, 404, 200, 200]),
-    ("get", "/facilitate/{code}/export/md", {}, [*L3, 404, 200, 200]),
-    ("get", "/facilitate/{code}/export/csv", {}, [*L3, 404, 200, 200]),
-    ("get", "/facilitate/{code}/export/json", {}, [*L3, 404, 200, 200]),
-    ("get", "/facilitate/{code}/export/html", {}, [*L3, 404, 200, 200]),
-    ("get", "/facilitate/{code}/export/pdf", {}, [*L3, 404, 404, 404]),
-    ("get", "/facilitate/{code}/export/participants.csv", {}, [*L3, 404, 200, 200]),
-    ("get", "/facilitate/{code}/delete/", {}, [*L3, 404, 200, 404]),
-    ("post", "/facilitate/{code}/delete/", {"confirm": "yes"}, [*L3, 404, SESSIONS, 404]),
+    ("get", "/facilitate/{code}/notes/overview/", {}, facilitators(405, 405)),
+    # --- after the session: summary and downloads, deleting (the owner's alone) ---
+    ("get", "/facilitate/{code}/summary/", {}, facilitators(404, 200)),
+    ("get", "/facilitate/{code}/export/md", {}, facilitators(404, 200)),
+    ("get", "/facilitate/{code}/export/csv", {}, facilitators(404, 200)),
+    ("get", "/facilitate/{code}/export/json", {}, facilitators(404, 200)),
+    ("get", "/facilitate/{code}/export/html", {}, facilitators(404, 200)),
+    ("get", "/facilitate/{code}/export/pdf", {}, facilitators(404, 404)),
+    ("get", "/facilitate/{code}/export/participants.csv", {}, facilitators(404, 200)),
+    ("get", "/facilitate/{code}/delete/", {}, facilitators(404, 200, 403)),
+    ("post", "/facilitate/{code}/delete/", {"confirm": "yes"}, facilitators(404, SESSIONS, 403)),
     # --- guides ---
-    ("get", "/guides/", {}, [200] * 6),
-    ("get", "/guides/small-guide/", {}, [200] * 6),
-    ("get", "/guides/no-such-guide/", {}, [404] * 6),
-    ("get", "/guides/import/", {}, [*L3, 200, 200, 200]),
-    ("post", "/guides/import/", {"text": ""}, [*L3, 400, 400, 400]),
-    ("post", "/guides/import/confirm/", {"text": ""}, [*L3, 400, 400, 400]),
-    ("get", "/guides/import/confirm/", {}, [405] * 6),
-    # --- signing in, admin ---
-    ("get", "/accounts/login/", {}, [200] * 6),
-    ("post", "/accounts/logout/", {}, [ELSEWHERE] * 6),
-    ("get", "/admin/", {}, [ADMIN_LOGIN] * 5 + [200]),
+    ("get", "/guides/", {}, everyone(200)),
+    ("get", "/guides/small-guide/", {}, everyone(200)),
+    ("get", "/guides/no-such-guide/", {}, everyone(404)),
+    ("get", "/guides/import/", {}, facilitators(200, 200)),
+    ("post", "/guides/import/", {"text": ""}, facilitators(400, 400)),
+    ("post", "/guides/import/confirm/", {"text": ""}, facilitators(400, 400)),
+    ("get", "/guides/import/confirm/", {}, everyone(405)),
+    # --- signing in, admin: facilitators made by `make run` are staff (to fix guides) ---
+    ("get", "/accounts/login/", {}, everyone(200)),
+    ("post", "/accounts/logout/", {}, everyone(ELSEWHERE)),
+    ("get", "/admin/", {}, [*[ADMIN_LOGIN] * 3, 200, 200, 200, 200, 200]),
+    # A guide a session used is read-only in the admin, for everyone (past sessions keep it).
+    (
+        "get",
+        "/admin/guide/question/{question}/change/",
+        {},
+        [*[ADMIN_LOGIN] * 3, 200, 200, 403, 200, 200],
+    ),
+    (
+        "post",
+        "/admin/guide/question/{question}/change/",
+        {"guide": "{guide}", "number": "1", "text": "Rewritten"},
+        [*[ADMIN_LOGIN] * 3, 403, 403, 403, 403, 403],
+    ),
+    (
+        "post",
+        "/admin/guide/question/{question}/delete/",
+        {"post": "yes"},
+        [*[ADMIN_LOGIN] * 3, 403, 403, 403, 403, 403],
+    ),
 ]
 
 CASES = [
@@ -142,31 +185,51 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def make_run_facilitator(username: str):
+    """A facilitator account exactly as `make run` makes one (manage.py ensure_facilitator)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("ensure_facilitator", username=username, stdout=StringIO())
+    return get_user_model().objects.get(username=username)
+
+
 @pytest.fixture
-def room(session, participant, facilitator, other_facilitator, guide):
-    """Question 1 (answered by Ana and Ben) and 2 open; a second session with its own student."""
+def room(guide):
+    """Question 1 (answered by Ana and Ben) and 2 open; a second session with its own student;
+    facilitators made as `make run` makes them, one of them sharing this session."""
+    User = get_user_model()
+    owner = make_run_facilitator("ada")
+    other = make_run_facilitator("grace")
+    cofac = make_run_facilitator("barbara")
+    session = services.session_start(facilitator=owner, guide=guide, title="Tuesday seminar")
+    services.session_share(session=session, by=owner, username="barbara")
+    participant = services.participant_join(session=session, name="Ana")
     ben = services.participant_join(session=session, name="Ben")
     for number in (1, 2):
-        services.question_set_open(session=session, by=facilitator, number=number, is_open=True)
+        services.question_set_open(session=session, by=owner, number=number, is_open=True)
     mine, _ = services.answer_post(
         participant=participant, number=1, text="Ana's.", client_token=None
     )
     theirs, _ = services.answer_post(participant=ben, number=1, text="Ben's.", client_token=None)
-    elsewhere = services.session_start(
-        facilitator=other_facilitator, guide=guide, title="Elsewhere"
-    )
+    elsewhere = services.session_start(facilitator=other, guide=guide, title="Elsewhere")
     zed = services.participant_join(session=elsewhere, name="Zed")
-    staff = get_user_model().objects.create_user("hopper", password="x", is_staff=True)
+    staff = User.objects.create_user("hopper", password="x", is_staff=True)
+    superuser = User.objects.create_superuser("root", password="x")
     return {
         "session": session,
         "ana": participant,
         "zed": zed,
-        "facilitator": facilitator,
-        "other_facilitator": other_facilitator,
+        "facilitator": owner,
+        "other_facilitator": other,
         "staff": staff,
+        "superuser": superuser,
+        "cofac": cofac,
         "mine": mine,
         "theirs": theirs,
         "guide": guide,
+        "question": guide.questions.get(number=1),
     }
 
 
@@ -182,6 +245,8 @@ def client_for(role: str, room: dict, **kwargs) -> Client:
                 "other_fac": room["other_facilitator"],
                 "owner": room["facilitator"],
                 "staff": room["staff"],
+                "superuser": room["superuser"],
+                "cofac": room["cofac"],
             }[role]
         )
     return client
@@ -193,6 +258,7 @@ def fill(template: str, room: dict) -> str:
         mine=room["mine"].pk,
         theirs=room["theirs"].pk,
         guide=room["guide"].pk,
+        question=room["question"].pk,
     )
 
 
@@ -209,6 +275,8 @@ def fingerprint() -> tuple:
         list(Vote.objects.order_by("pk").values_list("answer_id", "participant_id")),
         list(QuestionState.objects.order_by("pk").values_list("pk", "is_open")),
         list(StepNote.objects.order_by("pk").values_list("step_key", "text")),
+        list(Question.objects.order_by("pk").values_list("pk", "text")),
+        sorted(Session.co_facilitators.through.objects.values_list("session_id", "user_id")),
     )
 
 
@@ -258,7 +326,7 @@ def test_the_table_covers_every_url_pattern():
     from django.urls import resolve
 
     covered = {
-        resolve(path.format(code="ABCDEF", mine=1, theirs=2, guide=1).split("?")[0]).route
+        resolve(path.format(code="ABCDEF", mine=1, theirs=2, guide=1, question=1)).route
         for _, path, _, _ in ROWS
     }
     assert ours - covered == set()
@@ -309,17 +377,18 @@ def test_with_the_token_from_the_page_the_same_post_works(room):
 
 # --- websockets ---
 
-# (endpoint, accepted per role: anon, student, stranger, other_fac, owner, staff)
+# (endpoint, accepted per role, in ROLES order). A refused socket is told why, then closed
+# with 4403, so the page can say "Not allowed" instead of reconnecting in silence.
 SOCKETS = [
-    ("/ws/s/{code}/", [False, True, False, False, False, False]),
-    ("/ws/s/{code}/board/", [True] * 6),
-    ("/ws/facilitate/{code}/", [False, False, False, False, True, False]),
-    ("/ws/s/ZZZZZZ/", [False] * 6),
-    ("/ws/s/ZZZZZZ/board/", [False] * 6),
-    ("/ws/facilitate/ZZZZZZ/", [False] * 6),
+    ("/ws/s/{code}/", students(False, True, False, False)),
+    ("/ws/s/{code}/board/", everyone(True)),
+    ("/ws/facilitate/{code}/", facilitators(False, True)),
+    ("/ws/s/ZZZZZZ/", everyone(False)),
+    ("/ws/s/ZZZZZZ/board/", everyone(False)),
+    ("/ws/facilitate/ZZZZZZ/", everyone(False)),
 ]
 SOCKET_CASES = [
-    pytest.param(path, role, accepted[i], id=f"{path} {role}")
+    pytest.param(path, role, accepted[i] is True, id=f"{path} {role}")
     for path, accepted in SOCKETS
     for i, role in enumerate(ROLES)
 ]
@@ -328,17 +397,20 @@ SOCKET_CASES = [
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path, role, accepted", SOCKET_CASES)
 async def test_every_socket_and_action_for_every_role(room, path, role, accepted):
-    """Connect; then try to act over the socket: a socket only listens (every action is a form,
-    checked by the matrix above), so a step message gets an error and nothing changes; a
-    resync answers with a snapshot."""
+    """Connect; a refused socket gets its reason and a 4403 close. An accepted one only
+    listens (every action is a form, checked by the matrix above): a step message gets an
+    error and nothing changes; a resync answers with a snapshot."""
     client = await database_sync_to_async(client_for)(role, room)
     comm = communicator(fill(path, room), client)
-    connected, close_code = await comm.connect()
-    assert connected is accepted
-    if not connected:
-        assert close_code in (4403, 1000, None)
+    connected, _ = await comm.connect()
+    assert connected
+    first = await comm.receive_output(timeout=3)
+    if not accepted:
+        assert json.loads(first["text"])["error"]
+        closed = await comm.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": 4403}
         return
-    await receive_until(comm, "snapshot")
+    assert "snapshot" in first["text"][:40]
     session = room["session"]
     await comm.send_json_to({"type": "step", "to": 3})
     reply = await receive_until(comm, '"error"')

@@ -38,7 +38,7 @@ from tests.servers import Server
 from tests.test_crash_recovery import FAST, Browser, snapshot_of, socket_for
 
 PING_INTERVAL, PING_TIMEOUT = 2, 3
-DROP_WITHIN = PING_INTERVAL + PING_TIMEOUT + 2 + 5  # + Daphne's 2 s checker, + slack: 12 s
+DROP_WITHIN = PING_INTERVAL + PING_TIMEOUT + 2 + 5  # + the server's ping checker, + slack: 12 s
 DELIVERY_BOUND = 2.0
 HEALTHY = 10
 POSTS = 24

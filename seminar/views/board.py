@@ -4,13 +4,13 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from seminar import screens, selectors
+from seminar import ratelimit, screens, selectors
 from seminar.views.console import join_url, qr_svg
 
 
 @require_GET
 def board(request, code):
-    session = selectors.session_by_code(code)
+    session = selectors.session_for_client(code, ratelimit.client_address(request))
     if session is None:
         raise Http404("No session has this code.")
     url = join_url(request, session)

@@ -34,8 +34,10 @@ def qr_svg(url: str) -> str:
 
 
 def _own_session(request, code) -> Session:
+    """The session, if this user facilitates it (its facilitator or someone they shared it
+    with: `Session.is_facilitated_by`); a 404 otherwise, so its existence is not told."""
     session = selectors.session_by_code(code)
-    if session is None or session.facilitator_id != request.user.pk:
+    if session is None or not session.is_facilitated_by(request.user):
         raise Http404("No session of yours has this code.")
     return session
 
@@ -50,6 +52,8 @@ def _done(request, session):
 
 
 def _refused(request, session, error: SessionError):
+    if error.code == "forbidden":  # not theirs to do: say so, never as a console notice
+        return HttpResponse(error.message, status=403, content_type="text/plain; charset=utf-8")
     if request.htmx:
         html = render_to_string(
             "seminar/console.html#flash", {"error": error.message}, request=request
@@ -63,7 +67,8 @@ def _refused(request, session, error: SessionError):
 @require_GET
 def session_list(request):
     sessions = (
-        Session.objects.filter(facilitator=request.user)
+        Session.objects.filter(Q(facilitator=request.user) | Q(co_facilitators=request.user))
+        .distinct()
         .select_related("guide")
         .annotate(
             participant_count=Count("participants", distinct=True),
@@ -199,6 +204,23 @@ def session_settings(request, code):
             board_order=order or None,
             names_hidden=None if names is None else names == "1",
             answer_first=None if answer_first is None else answer_first == "1",
+        )
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session)
+
+
+@login_required
+@require_POST
+def session_share(request, code):
+    """Add (or, with remove=1, take away) a co-facilitator by username."""
+    session = _own_session(request, code)
+    try:
+        services.session_share(
+            session=session,
+            by=request.user,
+            username=request.POST.get("username", ""),
+            shared=request.POST.get("remove") != "1",
         )
     except SessionError as error:
         return _refused(request, session, error)

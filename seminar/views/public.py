@@ -43,7 +43,9 @@ def join(request):
         code = codes.normalize_code(form.cleaned_data["code"])
         try:
             _limit_joins(request)
-            session = selectors.session_by_code(code) if codes.is_well_formed(code) else None
+            session = None
+            if codes.is_well_formed(code):
+                session = selectors.session_for_client(code, ratelimit.client_address(request))
             if session is None:
                 form.add_error(
                     "code", f"No session has the code {code}. Check the board and try again."
@@ -63,10 +65,14 @@ def join(request):
 @require_http_methods(["GET", "POST"])
 def join_link(request, code):
     """What the QR code opens: ask for a name (or go straight in if this browser joined)."""
-    session = selectors.session_by_code(code)
+    form = JoinCodeForm(data={"code": code})
+    form.is_valid()
+    try:
+        session = selectors.session_for_client(code, ratelimit.client_address(request))
+    except SessionError as error:
+        form.add_error("code", error.message)
+        return render(request, "seminar/home.html", {"form": form}, status=error.status)
     if session is None:
-        form = JoinCodeForm(data={"code": code})
-        form.is_valid()
         try:
             _limit_joins(request)
         except SessionError as error:

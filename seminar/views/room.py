@@ -19,7 +19,7 @@ from seminar.forms import AnswerForm
 
 def _room(request, code):
     """(session, participant) for this browser, or a redirect to the join form."""
-    session = selectors.session_by_code(code)
+    session = selectors.session_for_client(code, ratelimit.client_address(request))
     if session is None:
         raise Http404("No session has this code.")
     participant = identity.participant_for(request.session, session)

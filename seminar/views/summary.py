@@ -1,20 +1,21 @@
 """After (or during) a session: the summary page, the downloads, notes, and deleting it.
 
-The summary and the downloads are for the session's facilitator and for staff; saving notes
-and deleting are for the facilitator only. Anyone else gets a 404 (we do not say the session
-exists); anonymous visitors are sent to sign in. Every page reads `seminar.summary`, the
-downloads `seminar.exports`, so the page, the files and `manage.py export_session` agree.
+The summary, the downloads and notes are for the people who facilitate the session (its
+facilitator and those they shared it with); deleting is for its facilitator only. Anyone
+else gets a 404 (we do not say the session exists); anonymous visitors are sent to sign in.
+Every page reads `seminar.summary`, the downloads `seminar.exports`, so the page, the files
+and `manage.py export_session` agree.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from seminar import exports, selectors, services
+from seminar import exports, services
 from seminar.errors import SessionError
 from seminar.models import Session
 from seminar.summary import session_summary, visible_only
@@ -25,11 +26,9 @@ EXPORT_LABELS = [("md", "Markdown"), ("csv", "CSV"), ("json", "JSON"), ("html", 
 
 
 def _readable_session(request, code) -> Session:
-    """The session if the user facilitates it or is staff; a 404 otherwise."""
-    session = selectors.session_by_code(code)
-    if session is None or not (session.facilitator_id == request.user.pk or request.user.is_staff):
-        raise Http404("No session of yours has this code.")
-    return session
+    """The session if the user facilitates it (`Session.is_facilitated_by`): being staff or a
+    superuser is not enough, since staff are every teacher; a 404 otherwise."""
+    return _own_session(request, code)
 
 
 def _names(request) -> str:
@@ -113,6 +112,12 @@ def note_save(request, code, step_key):
 def session_delete(request, code):
     """Delete the session for good, after a confirmation page (works without JavaScript)."""
     session = _own_session(request, code)
+    if session.facilitator_id != request.user.pk:
+        return HttpResponse(
+            "Only the facilitator who started this session can delete it.",
+            status=403,
+            content_type=PLAIN,
+        )
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         title = session.display_title
         services.session_delete(session=session, by=request.user)

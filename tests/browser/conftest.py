@@ -1,8 +1,8 @@
-"""Browser tests: a real Daphne server per test and a Chromium per test module.
+"""Browser tests: a real server (manage.py serve) per test and a Chromium per test module.
 
-- `server`: a fresh Daphne process on a free port, sharing the test database. Function-scoped,
-  so pytest-django's flush after each transactional test never pulls data from under a
-  long-lived server (it starts in about a second).
+- `server`: a fresh `manage.py serve` process on a free port, sharing the test database.
+  Function-scoped, so pytest-django's flush after each transactional test never pulls data
+  from under a long-lived server (it starts in about a second).
 - `browser`: one Chromium per module (the Debian package, or SEMINAR_CHROMIUM, or Playwright's
   own download as a fallback). Module-scoped, not session-scoped: Playwright's sync API keeps
   an asyncio loop "running" in this thread while it is alive, which would break the async and
@@ -77,7 +77,8 @@ def browser(django_db_setup):
 
 
 def start_server(*, port: int | None = None, env: dict | None = None) -> Server:
-    """A Daphne process against the test database, without the test's async-safety relaxation."""
+    """A server process (manage.py serve) against the test database, without the test's
+    async-safety relaxation."""
     server = Server(port=port, env={"SEMINAR_JOIN_RATE": "1000", **(env or {})}, log_name="browser")
     server.env.pop(ASYNC_UNSAFE, None)
     return server.start()

@@ -5,7 +5,10 @@ same broadcasts to 1,000 sockets at about half the CPU per frame and a fifth of 
 because Twisted re-arms epoll on every write and asyncio's transports write at once.
 """
 
+import os
+
 import uvicorn
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -23,6 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--access-log", action="store_true", help="log every request")
 
     def handle(self, *args, host, port, ping_interval, ping_timeout, access_log, **options):
+        # X-Forwarded-For and friends are believed only behind a proxy the operator named
+        # (TRUSTED_PROXY_HEADER); uvicorn would otherwise trust them from loopback.
+        behind_proxy = bool(settings.TRUSTED_PROXY_HEADER)
         uvicorn.run(
             "seminar.asgi:application",
             host=host,
@@ -37,4 +43,8 @@ class Command(BaseCommand):
             log_level="info",
             # A whole class connecting at once must not be turned away.
             backlog=4096,
+            proxy_headers=behind_proxy,
+            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+            if behind_proxy
+            else "",
         )
