@@ -1,6 +1,9 @@
 """Test helpers shared by several test files."""
 
 import re
+import threading
+
+from django.db import connection
 
 ID_RE = re.compile(r'<(\w+)[^>]*\bid="([^"]+)"')
 
@@ -30,3 +33,26 @@ class Broadcasts(list):
     @property
     def versions(self) -> list[int]:
         return [m["version"] for m in self.changes]
+
+
+def at_once(*calls, timeout: float = 30):
+    """Run each call in its own thread, released together; returns each result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except BaseException as error:  # noqa: BLE001 - reported to the test
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+        assert not t.is_alive(), "a request hung"
+    return results

@@ -2,7 +2,6 @@
 each as a test of what a person would see. Screens are tests/live_model.Screen: the consumer's
 own SocketView and live.js's rules, applied to the real pages."""
 
-import threading
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ from django.test import Client
 
 from seminar import identity, services
 from seminar.models import Session
+from tests.helpers import at_once
 from tests.live_model import Screen, by_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -206,17 +206,8 @@ def test_6b_three_step_requests_at_once_leave_every_screen_on_the_last(room, ses
     console_client = Client()
     console_client.force_login(session.facilitator)
     screens = [room.console(), room.board()]
-    barrier = threading.Barrier(3)
-
-    def press(to):
-        barrier.wait()
-        console_client.post(f"/facilitate/{session.code}/step/", {"to": to}, **HTMX)
-
-    threads = [threading.Thread(target=press, args=(to,)) for to in ("4", "6", "2")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    url = f"/facilitate/{session.code}/step/"
+    at_once(*[lambda to=to: console_client.post(url, {"to": to}, **HTMX) for to in "462"])
     room.deliver(order=list(reversed(range(len(room.sent)))))
     session.refresh_from_db()
     assert f"Step {session.current_step + 1} of" in text_of(screens[0], "agenda")
@@ -256,17 +247,8 @@ def test_8_frames_never_target_what_may_not_be_there_and_two_nexts_move_two_step
     room.sent.clear()
     client = Client()
     client.force_login(facilitator)
-    barrier = threading.Barrier(2)
-
-    def press():
-        barrier.wait()
-        client.post(f"/facilitate/{session.code}/step/", {"to": "next"}, **HTMX)
-
-    threads = [threading.Thread(target=press) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    url = f"/facilitate/{session.code}/step/"
+    at_once(*[lambda: client.post(url, {"to": "next"}, **HTMX) for _ in range(2)])
     session.refresh_from_db()
     assert session.current_step == 2
 

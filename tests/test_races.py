@@ -15,31 +15,9 @@ from django.test import Client
 from seminar import codes, identity, services
 from seminar.errors import SessionError
 from seminar.models import Answer, Participant, Session, Vote
+from tests.helpers import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def at_once(*calls, timeout: float = 30):
-    """Run each call in its own thread, released together; returns each result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except BaseException as error:  # noqa: BLE001 - reported to the test
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-        assert not t.is_alive(), "a request hung"
-    return results
 
 
 def student(participant) -> Client:
