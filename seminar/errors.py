@@ -9,6 +9,7 @@ class SessionError(Exception):
         "not_found": 404,
         "rate_limited": 429,
         "duplicate": 409,
+        "name_taken": 409,
     }
 
     def __init__(self, message: str, *, code: str):
@@ -19,3 +20,16 @@ class SessionError(Exception):
     @property
     def status(self) -> int:
         return self.status_by_code.get(self.code, 400)
+
+
+class NameTaken(SessionError):
+    """A name someone in the session already has (or one that looks just like it).
+    `suggestion` is a free name the student can take with one click."""
+
+    def __init__(self, taken: str, suggestion: str):
+        super().__init__(
+            f"Someone here is already called “{taken}”. Add an initial or a surname so your "
+            "classmates can tell you apart, or join with the name suggested below.",
+            code="name_taken",
+        )
+        self.suggestion = suggestion

@@ -17,7 +17,7 @@ from django.utils import timezone
 from guide.models import Guide, Question
 from seminar import broadcast, codes, names, presence, selectors
 from seminar.changes import Change
-from seminar.errors import SessionError
+from seminar.errors import NameTaken, SessionError
 from seminar.models import (
     ANSWER_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -212,27 +212,29 @@ def clean_name(name: str) -> str:
 
 
 def participant_join(*, session: Session, name: str) -> Participant:
-    """A new participant. A name already taken in the session, or one that only looks like it
-    (seminar/names.py), gets a visible suffix: "Ana (2)"."""
+    """A new participant. A name someone in the session already has, or one that only looks
+    like it (seminar/names.py), is refused with `NameTaken` and a free suggestion: a student
+    is never silently renamed, and never mistaken for a classmate."""
     name = clean_name(name)
     _check_live(session)
     existing = list(session.participants.values_list("name", flat=True))
-    candidate, n = name, 1
-    while names.is_taken(candidate, existing):
-        n += 1
-        candidate = f"{name} ({n})"
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                participant = Participant.objects.create(session=session, name=candidate)
-            break
-        except IntegrityError:  # a classmate took the same name at the same moment
-            n += 1
-            candidate = f"{name} ({n})"
-    else:
-        raise SessionError("That name is taken; please choose another.", code="invalid_name")
+    if names.is_taken(name, existing):
+        raise _name_taken(name, existing)
+    try:
+        with transaction.atomic():
+            participant = Participant.objects.create(session=session, name=name)
+    except IntegrityError:  # a classmate took the same name at the same moment
+        raise _name_taken(name, [*existing, name]) from None
     _presence_changed(session.pk)
     return participant
+
+
+def _name_taken(name: str, existing: list[str]) -> NameTaken:
+    taken = next((other for other in existing if names.look_alike(name, other)), name)
+    n = 2
+    while names.is_taken(f"{name} ({n})", existing):
+        n += 1
+    return NameTaken(taken, f"{name} ({n})")
 
 
 def connection_open(*, participant: Participant, channel_name: str) -> None:

@@ -55,9 +55,16 @@ def test_rejoining_from_the_same_browser_is_the_same_participant(client, session
     assert Participant.objects.filter(session=session).count() == 1
 
 
-def test_a_taken_name_gets_a_visible_suffix(client, session):
+def test_a_taken_name_gets_a_clear_message_and_a_one_click_choice(client, session):
     services.participant_join(session=session, name="Ana")
-    client.post(f"/j/{session.code}", {"name": "ana"})
+    response = client.post(f"/j/{session.code}", {"name": "ana"})
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone here is already called “Ana”" in page
+    assert "Join as “ana (2)”" in page and 'name="name" value="ana (2)"' in page
+    assert list(session.participants.values_list("name", flat=True)) == ["Ana"]
+    response = client.post(f"/j/{session.code}", {"name": "ana (2)"})
+    assert response.status_code == 302
     assert sorted(session.participants.values_list("name", flat=True)) == ["Ana", "ana (2)"]
 
 

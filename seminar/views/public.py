@@ -87,6 +87,7 @@ def join_link(request, code):
         return render(request, "seminar/join.html", {"session": session, "ended": True}, status=410)
     form = JoinNameForm(request.POST or None)
     status = 200
+    suggestion = None
     if request.method == "POST" and form.is_valid():
         try:
             _limit_names(request)
@@ -94,9 +95,11 @@ def join_link(request, code):
         except SessionError as error:
             form.add_error("name", error.message)
             status = error.status
+            suggestion = getattr(error, "suggestion", None)
         else:
             identity.remember(request.session, participant)
             return redirect(reverse("seminar:room", args=[session.code]))
     elif request.method == "POST":
         status = 400
-    return render(request, "seminar/join.html", {"session": session, "form": form}, status=status)
+    context = {"session": session, "form": form, "suggestion": suggestion}
+    return render(request, "seminar/join.html", context, status=status)
