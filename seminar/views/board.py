@@ -18,5 +18,11 @@ def board(request, code):
     return render(
         request,
         "seminar/board.html",
-        {"session": session, "regions": regions, "join_url": url, "qr": qr_svg(url)},
+        {
+            "session": session,
+            "regions": regions,
+            "join_url": url,
+            "join_host": url.split("://", 1)[-1].removesuffix(f"/j/{session.code}"),
+            "qr": qr_svg(url),
+        },
     )

@@ -61,6 +61,13 @@ def test_screenshots_of_the_main_screens(server, pages):
     board.goto(f"/s/{code}/board/")
     wait_snapshot(board)
     screenshot(board, "board-question-1366")
+    # The join code is never split across lines, however narrow its column.
+    code_box = board.locator(".board-url .nowrap").bounding_box()
+    line = board.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('.board-url')).lineHeight)"
+    )
+    assert code_box["height"] < 1.5 * line
+    assert "{#" not in board.locator("body").inner_text()  # no template syntax leaks
     board.set_viewport_size(PROJECTOR)
     screenshot(board, "board-question-1920")
 
