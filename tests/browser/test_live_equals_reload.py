@@ -15,6 +15,7 @@ from tests.browser.support import (
     make_facilitator,
     make_guide,
     make_session,
+    screenshot,
     sign_in,
     step_index,
     wait_live,
@@ -169,6 +170,10 @@ def test_every_page_equals_its_reload_through_a_class(server, pages):
 
     console.get_by_role("button", name="End session").click()
     expect(board.locator("#ended")).to_be_visible(timeout=LIVE_MS)
+    # The projector says so at once, in view, and invites no latecomers.
+    expect(board.locator("#ended")).to_be_in_viewport()
+    expect(board.locator(".board-join")).to_be_hidden()
+    screenshot(board, "board-ended-1280")
     assert_each_equals_a_reload(session, everyone, "ending the session")
 
 
