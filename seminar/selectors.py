@@ -69,11 +69,6 @@ def current_step(session: Session) -> Step:
     return steps[min(session.current_step, len(steps) - 1)]
 
 
-def focus_question(session: Session) -> Question | None:
-    step = current_step(session)
-    return step.obj if step.kind == "question" else None
-
-
 def question_states(session: Session, **only) -> list[QuestionState]:
     """Every discussion question of the session with its state, in order, with counts:
     `answer_count` (visible answers), `answered_count` (students who answered, one answer

@@ -1,16 +1,8 @@
 """Test helpers shared by several test files."""
 
-import re
 import threading
 
 from django.db import connection
-
-ID_RE = re.compile(r'<(\w+)[^>]*\bid="([^"]+)"')
-
-
-def ids_in(html: str) -> list[str]:
-    """The element ids of top-level-ish fragments in an HTML frame, in order."""
-    return [m.group(2) for m in ID_RE.finditer(html)]
 
 
 class Broadcasts(list):
