@@ -12,6 +12,8 @@ posts answers over HTTP as real students:
   steady    a fixed rate (default 10/s) for --seconds
   burst     --burst posts as fast as the posters can send them
   recovery  the fixed rate again for a few seconds: is latency back under the bound?
+  post now  the whole class answers the question on the board within --postnow-seconds
+            (--postnow posts, one per student, spread evenly): a think phase ends
 
 For every (answer, socket) it records the time from sending the POST to the frame carrying
 that answer arriving. It prints latency percentiles, answers accepted and delivered per second,
@@ -42,6 +44,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 PG_DB = "seminar_bench"
 REDIS_DB = 9
 BOUND_MS = 250
+PHASES = ("steady", "burst", "recovery", "postnow")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,17 +262,18 @@ class Run:
         self.app, self.n, self.args = app, n, args
         self.posts_total = posts
         self.sent: dict[int, float] = {}  # post key -> time the POST was sent
+        self.answered: dict[int, float] = {}  # post key -> time its response arrived
         self.accepted: dict[int, int] = {}  # post key -> HTTP status
         self.phase_of: dict[int, str] = {}
         self.question_of: dict[int, int] = {}
         self.spans: dict[str, tuple[float, float]] = {}
         self.cpu: dict[str, float] = {}
 
-    async def post(self, k: int, phase: str):
+    async def post(self, k: int, phase: str, *, cookies=None, question=None):
         app = self.app
-        q = self.questions[(k // len(self.posters)) % len(self.questions)]
+        q = question or self.questions[(k // len(self.posters)) % len(self.questions)]
         port, path = app.post_target(k, self.code, q)
-        cookies = self.posters[k % len(self.posters)]
+        cookies = cookies or self.posters[k % len(self.posters)]
         text = f"Answer bench-{k}-x: pair on the prompt, review the diff, keep the tests honest."
         self.phase_of[k] = phase
         self.question_of[k] = q
@@ -280,7 +284,23 @@ class Run:
             )
         except Exception:  # noqa: BLE001 - a refused post is counted, not fatal
             status = 0
+        self.answered[k] = time.time()
         self.accepted[k] = status
+
+    async def post_now(self, first: int, authors: list[dict], seconds: float):
+        """Every author answers the question on the board once, spread evenly over `seconds`."""
+        t0 = time.monotonic()
+        tasks = []
+        for j, cookies in enumerate(authors):
+            delay = t0 + j * seconds / len(authors) - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(
+                asyncio.create_task(
+                    self.post(first + j, "postnow", cookies=cookies, question=self.focus)
+                )
+            )
+        await asyncio.gather(*tasks)
 
     async def paced(self, phase: str, first: int, count: int, rate: float):
         t0 = time.monotonic()
@@ -327,6 +347,7 @@ class Run:
         if reference:
             self.code, self.questions, self.focus = "REF", [1], 1
             students, self.posters = [], [{}]
+            self.authors = [{}] * args.postnow
         else:
             info = app.prepare()
             self.code, self.questions, self.focus = info["code"], info["questions"], info["focus"]
@@ -334,6 +355,9 @@ class Run:
             students = await join_all(app, self.code, n - boards, "S")
             n_posters = math.ceil(self.posts_total / len(self.questions))
             self.posters = await join_all(app, self.code, n_posters, "P")
+            # Post now: the students on sockets answer, plus a few more if they are too few.
+            extra = max(0, args.postnow - len(students))
+            self.authors = students[: args.postnow] + await join_all(app, self.code, extra, "R")
             self.join_seconds = time.monotonic() - t
             await self.settle()
         rss0 = sum(rss_bytes(p) for p in app.pids())
@@ -411,6 +435,12 @@ class Run:
         await self.paced("recovery", steady + args.burst, recovery, args.rate)
         await asyncio.sleep(args.drain)
         self.mark("recovery", False)
+        if args.postnow:
+            await self.settle()
+            self.mark("postnow", True)
+            await self.post_now(steady + args.burst + recovery, self.authors, args.postnow_seconds)
+            await asyncio.sleep(args.drain)
+            self.mark("postnow", False)
 
         results = []
         for proc in clients:
@@ -419,11 +449,13 @@ class Run:
         return self.report(results, connected, failed, rss0, rss1, client_cpu)
 
     def report(self, results, connected, failed, rss0, rss1, client_cpu) -> dict:
-        latencies = {"steady": [], "burst": [], "recovery": []}
-        delivered = {"steady": 0, "burst": 0, "recovery": 0}
-        expected = {"steady": 0, "burst": 0, "recovery": 0}
-        accepted = {"steady": 0, "burst": 0, "recovery": 0}
-        timed_out = {"steady": 0, "burst": 0, "recovery": 0}
+        phases = PHASES if self.args.postnow else PHASES[:3]
+        latencies = {p: [] for p in phases}
+        delivered = dict.fromkeys(phases, 0)
+        expected = dict.fromkeys(phases, 0)
+        accepted = dict.fromkeys(phases, 0)
+        timed_out = dict.fromkeys(phases, 0)
+        post_ms = {p: [] for p in phases}
         ok = set()
         # Every student may read every answer (answer-first is off); a board shows the answers
         # of the question the walk is on, so it must receive exactly those.
@@ -436,6 +468,8 @@ class Run:
                 ok.add(k)
             elif status == 0:  # no answer within 60 s (a student would give up); may be saved later
                 timed_out[phase] += 1
+            if status:
+                post_ms[phase].append((self.answered[k] - self.sent[k]) * 1000)
         for r in results:
             for k, times in r["arrivals"].items():
                 k = int(k)
@@ -467,6 +501,7 @@ class Run:
         }
         for phase, lat in latencies.items():
             lat.sort()
+            post_ms[phase].sort()
             a, b = self.spans[phase]
             posts = sum(1 for p in self.phase_of.values() if p == phase)
             last_sent = max(
@@ -491,6 +526,9 @@ class Run:
                 "frames": frames[phase],
                 "cpu_us_per_frame": round(self.cpu[phase] / max(1, frames[phase]) * 1e6, 1),
                 "cpu_us_per_delivery": round(self.cpu[phase] / max(1, delivered[phase]) * 1e6, 1),
+                "post_p50": round(pct(post_ms[phase], 50), 1),
+                "post_p99": round(pct(post_ms[phase], 99), 1),
+                "cpu_ms_per_post": round(self.cpu[phase] / max(1, accepted[phase]) * 1e3, 2),
             }
         return out
 
@@ -552,6 +590,7 @@ def fmt_row(r: dict, phase: str, ref: dict | None) -> str:
         f"{ratio('p99', refsrc=refp):<8} {p['max']:>7.1f} "
         f"{p['cpu_us_per_frame']:>6.1f}{ratio('cpu_us_per_frame', refsrc=refp):<9} "
         f"{p['cpu_us_per_delivery']:>6.1f}{ratio('cpu_us_per_delivery', refsrc=refp):<9}"
+        f"{p['post_p50']:>7.1f} {p['post_p99']:>7.1f} {p['frames']:>8}"
     )
 
 
@@ -570,6 +609,10 @@ def main() -> None:
         "--recovery", type=float, default=5.0, help="seconds at the steady rate after the burst"
     )
     parser.add_argument("--drain", type=float, default=2.0, help="seconds to wait after each phase")
+    parser.add_argument(
+        "--postnow", type=int, default=1000, help="posts in the post-now phase (0: skip it)"
+    )
+    parser.add_argument("--postnow-seconds", type=float, default=10.0)
     parser.add_argument("--per-client", type=int, default=1000, help="sockets per client process")
     parser.add_argument(
         "--server",
@@ -593,6 +636,7 @@ def main() -> None:
             1.5,
         )
         args.sizes = args.sizes or "100"
+        args.postnow = min(args.postnow, 100)
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     default_sizes = {"embedded": [100, 300, 1000], "scale-out": [100, 300, 1000, 2000]}
     sizes_arg = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -602,7 +646,7 @@ def main() -> None:
     print(
         f"{'config':<10} {'N':>5} {'phase':<9} {'ok/posts':>9} {'ans/s':>6} {'deliv/s':>8} "
         f"{'missing':>7} {'p50ms':>7} {'p95ms':>7} {'p99ms':>7}{'':<8} {'maxms':>7} "
-        f"{'µs/frm':>6}{'':<9} {'µs/dlv':>6}",
+        f"{'µs/frm':>6}{'':<9} {'µs/dlv':>6}{'':<9}{'POSTp50':>7} {'POSTp99':>7} {'frames':>8}",
         flush=True,
     )
 
@@ -619,8 +663,9 @@ def main() -> None:
             if not args.no_reference and n not in references:
                 references[n] = run_one(Reference(), n)
                 all_results.append(references[n])
-                for phase in ("steady", "burst", "recovery"):
-                    print(fmt_row(references[n], phase, None), flush=True)
+                for phase in PHASES:
+                    if phase in references[n]:
+                        print(fmt_row(references[n], phase, None), flush=True)
                 print(
                     f"{'':<17}memory {references[n]['rss_per_1000_mb']} MB/1000 sockets", flush=True
                 )
@@ -632,8 +677,9 @@ def main() -> None:
             result = run_one(app, n)
             all_results.append(result)
             ref = references.get(n)
-            for phase in ("steady", "burst", "recovery"):
-                print(fmt_row(result, phase, ref), flush=True)
+            for phase in PHASES:
+                if phase in result:
+                    print(fmt_row(result, phase, ref), flush=True)
             mem = result["rss_per_1000_mb"]
             ratio = (
                 f" ({mem / ref['rss_per_1000_mb']:.1f}×)"
@@ -650,7 +696,7 @@ def main() -> None:
                 print(f"{'':<17}socket errors: {result['errors']}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(all_results, indent=1))
-    bad = [r for r in all_results if any(r[p]["missing"] for p in ("steady", "burst", "recovery"))]
+    bad = [r for r in all_results if any(r[p]["missing"] for p in PHASES if p in r)]
     if bad:
         print("MISSING deliveries in: " + ", ".join(f"{r['config']} N={r['n']}" for r in bad))
         sys.exit(1)

@@ -36,6 +36,10 @@ def participant(participant_id: int) -> str:
     return f"participant-{participant_id}"
 
 
+def is_participant(audience: str) -> bool:
+    return audience.startswith("participant-")
+
+
 def session_group(session_id: int) -> str:
     """The channel-layer group of every socket of a session: one ordered stream per session."""
     return f"session-{session_id}"

@@ -1,10 +1,11 @@
-"""Publishing changes: render the regions a change touched once per audience, send one message.
+"""Publishing changes: after the commit, one small message per change to its session's stream.
 
 Services call `publish_on_commit` inside their transaction, with the version that transaction
-gave the session: the message is rendered and sent only after the commit, so nothing is sent
-that is not saved, and it is labelled with that change's own number. Every socket of the
-session gets it (one channel-layer group per session) and picks its audiences' parts
-(seminar/delivery.py), so the stream of one session is one ordered sequence of versions.
+gave the session. The message is sent only after the commit, so nothing is sent that is not
+saved, and it carries only what the change touched (`Change.as_message()`: a few ids), never
+HTML: the post path does its own write and nothing else. Each process serving the session's
+sockets merges the changes of one tick and renders them once for all its sockets
+(seminar/ticks.py), so the work of a burst follows the tick rate, not the post rate.
 """
 
 import logging
@@ -14,9 +15,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from seminar import audiences, screens
+from seminar import audiences
 from seminar.changes import Change
-from seminar.models import Session
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,8 @@ def publish_on_commit(session_id: int, version: int, change: Change) -> None:
 
 
 def publish(session_id: int, version: int, change: Change) -> None:
-    """Render `change` from the database as it is now and send it, labelled `version`."""
-    try:
-        st = screens.State.load(session_id)
-    except Session.DoesNotExist:
-        return  # deleted meanwhile: its sockets are closed by `gone`
-    send(session_id, screens.message(st, version, change))
+    """Send `change`, labelled `version`, to every process serving the session's sockets."""
+    send(session_id, {"type": "change", "version": version, "change": change.as_message()})
 
 
 def gone(session_id: int) -> None:

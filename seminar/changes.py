@@ -1,12 +1,14 @@
 """What an action touched, in the classroom's words. The screens re-render what depends on it.
 
 An action builds one `Change` and hands it to `seminar.broadcast.publish_on_commit` with the
-version its transaction gave the session. Nothing here says *how* a screen shows a thing:
+version its transaction gave the session; it travels as `as_message()` (a few ids, never
+HTML), and each process serving sockets merges the changes of one tick and renders them once
+(seminar/ticks.py). Nothing here says *how* a screen shows a thing:
 seminar/screens.py maps each kind of change to the regions that depend on it, for every
 audience, so a region a change's author forgot cannot go stale.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass
@@ -27,8 +29,30 @@ class Change:
     access: set[tuple[int, int]] = field(default_factory=set)
     voters: set[int] = field(default_factory=set)  # participants whose own votes changed
 
+    def as_message(self) -> dict:
+        """Only what is set, as JSON-friendly lists (pairs as two-item lists)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value:
+                out[f.name] = True if value is True else sorted(map(_plain, value))
+        return out
+
+    @classmethod
+    def from_message(cls, data: dict) -> "Change":
+        kwargs = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            if not value:
+                continue
+            if value is True:
+                kwargs[f.name] = True
+            else:
+                kwargs[f.name] = {tuple(v) if isinstance(v, list) else v for v in value}
+        return cls(**kwargs)
+
     def merge(self, other: "Change") -> "Change":
-        """Both changes at once (presence floods are published as one)."""
+        """Both changes at once (a tick's changes are rendered as one)."""
         return Change(
             step=self.step or other.step,
             settings=self.settings or other.settings,
@@ -43,3 +67,7 @@ class Change:
             access=self.access | other.access,
             voters=self.voters | other.voters,
         )
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value

@@ -181,7 +181,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def beat(self, version: int | None) -> None:
         """From seminar.heartbeats: the session's version, so a client whose last frames were
         lost notices within a heartbeat; None means the session is gone."""
-        self.deliver({"type": "gone"} if version is None else {"type": "beat", "version": version})
+        if version is None:
+            self.deliver({"type": "gone"})
+            return
+        ticker = self.channel_layer.ticker(audiences.session_group(self.session_id))
+        if ticker is not None and ticker.behind(version):
+            version = None  # on its way in this tick: nothing is missing
+        self.deliver({"type": "beat", "version": version})
 
     # -- from the client ----------------------------------------------------------------------
 
@@ -243,7 +249,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             step = self.base_send({"type": "websocket.send", "text": text})
         elif kind == "beat":
             # A consumer waiting out a gap of its own re-syncs by itself: say where it is.
-            version = self.view.version if self.view.gap else message["version"]
+            version = message["version"]
+            if self.view.gap or version is None:
+                version = self.view.version
             step = self.base_send({"type": "websocket.send", "text": f"<!--v:{version} hb-->"})
         elif kind == "gone":
             step = self.close(code=1000)

@@ -3,14 +3,18 @@
 Used by the websocket consumer (seminar/consumers.py) and, unchanged, by the model-based test
 that proves a live screen equals a reload (tests/test_convergence.py).
 
-Every change is one message to every socket of its session (seminar/screens.py `message`),
-labelled with the version its transaction gave the session. A `SocketView`:
+Each process renders its sessions' changes once per tick (seminar/ticks.py) into one message
+that brings a socket from version `from - 1` to `version` (seminar/screens.py `message`).
+Every region in it is rendered whole from a state at least that new, so a socket anywhere in
+`from - 1 .. version - 1` may apply it. A `SocketView`:
 - keeps the facts that decide which audiences it is in (a student's readers/waiting groups),
   updated by the messages themselves, so audiences change exactly in stream order;
-- passes messages on strictly in version order: older ones are dropped, one that arrives
-  after a gap (several threads or workers commit concurrently) is held until the gap fills;
-  `gap` tells the consumer to re-sync if it does not fill in time;
-- turns a message into one frame: `<!--v:N-->` and the parts of its audiences.
+- passes messages on strictly in version order: older ones are dropped, one that starts
+  after a gap is held until the gap fills; `gap` tells the consumer to re-sync if it does
+  not fill in time;
+- turns a message into one frame: `<!--v:FROM-TO-->` (or `<!--v:N-->` for one version) and
+  the parts of its audiences. The text for each set of shared audiences is joined once per
+  message and reused by every socket in it, so a tick costs a dictionary lookup per socket.
 """
 
 from seminar import audiences
@@ -20,14 +24,24 @@ from seminar.audiences import BOARD, FACILITATOR, Facts
 GAP_SECONDS = 1.0
 
 
+def span(message: dict) -> tuple[int, int]:
+    """The versions a message covers."""
+    return message.get("from", message["version"]), message["version"]
+
+
+def mark(first: int, last: int) -> str:
+    return f"<!--v:{last}-->" if first == last else f"<!--v:{first}-{last}-->"
+
+
 class SocketView:
     def __init__(self, role: str, participant_id: int | None = None):
         self.role = role
         self.participant_id = participant_id
+        self.own = audiences.participant(participant_id) if participant_id else None
         self.version: int | None = None  # none until the snapshot
         self.facts: Facts | None = None
         self.answered: frozenset[int] = frozenset()
-        self.held: dict[int, dict] = {}
+        self.held: dict[int, dict] = {}  # first version -> message
         self.audiences = self._audiences()
 
     def _audiences(self) -> frozenset[str]:
@@ -37,7 +51,8 @@ class SocketView:
             return frozenset({FACILITATOR})
         if self.facts is None:
             return frozenset()
-        return audiences.of_student(self.participant_id, self.facts, self.answered)
+        # Without their own: that part of the text is shared with every socket like this one.
+        return audiences.of_student(self.participant_id, self.facts, self.answered) - {self.own}
 
     def reset(self, snapshot: dict) -> None:
         """A snapshot was sent: the stream continues after its version."""
@@ -45,7 +60,7 @@ class SocketView:
         if self.role == "participant":
             self.facts = snapshot["facts"]
             self.answered = frozenset(snapshot["answered"])
-        self.held = {v: m for v, m in self.held.items() if v > self.version}
+        self.held = {k: m for k, m in self.held.items() if m["version"] > self.version}
         self.audiences = self._audiences()
 
     @property
@@ -55,19 +70,26 @@ class SocketView:
 
     def take(self, message: dict) -> str:
         """The frames this message releases (several, if it filled a gap), as one string."""
-        version = message["version"]
-        if self.version is None or version <= self.version:
+        first, last = span(message)
+        if self.version is None or last <= self.version:
             return ""
-        if version > self.version + 1:
-            self.held[version] = message
+        if first > self.version + 1:
+            self.held[first] = message
             return ""
         frames = [self._frame(message)]
-        while self.version + 1 in self.held:
-            frames.append(self._frame(self.held.pop(self.version + 1)))
+        while self.held:
+            ready = [k for k in self.held if k <= self.version + 1]
+            if not ready:
+                break
+            for k in sorted(ready):
+                held = self.held.pop(k)
+                if held["version"] > self.version:
+                    frames.append(self._frame(held))
         return "".join(frames)
 
     def _frame(self, message: dict) -> str:
-        self.version = message["version"]
+        first, last = span(message)
+        self.version = last
         if self.role == "participant":
             changed = False
             if message.get("facts") is not None:
@@ -79,7 +101,38 @@ class SocketView:
                 changed = True
             if changed:
                 self.audiences = self._audiences()
-        mine = self.audiences
-        return f"<!--v:{self.version}-->" + "".join(
-            html for audience, html in message["parts"] if audience in mine
-        )
+        texts = _texts(message)
+        shared = texts.shared.get(self.audiences)
+        if shared is None:
+            shared = texts.shared[self.audiences] = "".join(
+                html for audience, html in texts.parts if audience in self.audiences
+            )
+        own = texts.own.get(self.own, "") if self.own else ""
+        return mark(first, last) + shared + own
+
+
+class _Texts:
+    """A message's parts, split once: shared ones (joined per set of audiences, on demand) and
+    each student's own."""
+
+    __slots__ = ("parts", "own", "shared")
+
+    def __init__(self, message: dict):
+        self.parts: list[tuple[str, str]] = []
+        own: dict[str, list[str]] = {}
+        for audience, html in message["parts"]:
+            if isinstance(audience, str) and not audiences.is_participant(audience):
+                self.parts.append((audience, html))
+            else:
+                for member in [audience] if isinstance(audience, str) else audience:
+                    own.setdefault(member, []).append(html)
+        self.own = {member: "".join(htmls) for member, htmls in own.items()}
+        self.shared: dict[frozenset[str], str] = {}
+
+
+def _texts(message: dict) -> _Texts:
+    # Kept on the message: one process renders it and every socket of the process reads it.
+    texts = message.get("_texts")
+    if texts is None:
+        texts = message["_texts"] = _Texts(message)
+    return texts

@@ -11,6 +11,8 @@ channel per message (and a full channel is dropped silently). Here:
 - one message object is shared by every member (handlers only read it);
 - with Redis, each process subscribes once per group, and a group message is deserialised
   once per process, not once per socket;
+- a session's changes go to its `Ticker` (seminar/ticks.py), which renders them once per
+  tick for every socket of the session in this process;
 - a channel nobody attached to (another kind of consumer) still gets Channels' queue, and a
   full one is logged and told to re-sync (`live.resync`), never dropped quietly.
 
@@ -30,6 +32,8 @@ from channels_redis.pubsub import (
 )
 from channels_redis.utils import _wrap_close
 
+from seminar.ticks import Ticker
+
 log = logging.getLogger(__name__)
 
 RESYNC = {"type": "live.resync"}
@@ -40,6 +44,7 @@ class DirectDelivery:
 
     def _init_direct(self) -> None:
         self._direct: dict[str, object] = {}  # channel name -> consumer
+        self._tickers: dict[str, Ticker] = {}  # group -> its changes, rendered per tick
 
     def attach(self, channel: str, consumer) -> None:
         """From now on `consumer.deliver(message)` gets every message for `channel`."""
@@ -48,7 +53,55 @@ class DirectDelivery:
     def detach(self, channel: str) -> None:
         self._direct.pop(channel, None)
 
-    def _fan_out(self, members, message: dict, enqueue) -> None:
+    def ticker(self, group: str) -> Ticker | None:
+        return self._tickers.get(group)
+
+    def _members(self, group: str):
+        return ()
+
+    def _fan_out(self, group: str, members, message: dict, enqueue) -> None:
+        if message.get("type") == "change" and "parts" not in message:
+            self._tick(group, members, message, enqueue)
+            return
+        self._deliver(members, message, enqueue)
+
+    def _tick(self, group: str, members, message: dict, enqueue) -> None:
+        """A change: to the group's ticker, which renders it for the sockets attached here."""
+        direct = self._direct
+        loop = None
+        for channel in list(members):
+            consumer = direct.get(channel)
+            if consumer is None:
+                enqueue(channel)
+            elif loop is None:
+                loop = consumer._loop
+        if loop is None:
+            return  # no socket of this session here: nothing to render
+        ticker = self._tickers.get(group)
+        if ticker is None or ticker.loop is not loop:
+            session_id = int(group.rsplit("-", 1)[1])
+            ticker = self._tickers[group] = Ticker(
+                session_id, loop, lambda rendered: self._rendered(group, rendered)
+            )
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if here:
+            ticker.take(message)
+        else:  # published from another loop (a test's, a command's): the ticker's is the one
+            loop.call_soon_threadsafe(ticker.take, message)
+
+    def _rendered(self, group: str, message: dict) -> None:
+        members = [c for c in self._members(group) if c in self._direct]
+        if not members:
+            ticker = self._tickers.get(group)
+            if ticker is not None and ticker.idle:
+                del self._tickers[group]
+            return
+        self._deliver(members, message, lambda channel: None)
+
+    def _deliver(self, members, message: dict, enqueue) -> None:
         direct = self._direct
         for channel in list(members):
             consumer = direct.get(channel)
@@ -80,6 +133,10 @@ class SeminarChannelLayer(DirectDelivery, InMemoryChannelLayer):
     async def flush(self):
         await super().flush()
         self._direct = {}
+        self._tickers = {}
+
+    def _members(self, group: str):
+        return list(self.groups.get(group, ()))
 
     def _enqueue(self, channel: str, item) -> None:
         queue = self.channels.get(channel)
@@ -111,7 +168,7 @@ class SeminarChannelLayer(DirectDelivery, InMemoryChannelLayer):
         members = self.groups.get(group)
         if members:
             item = (time.time() + self.expiry, message)
-            self._fan_out(members, message, lambda channel: self._enqueue(channel, item))
+            self._fan_out(group, members, message, lambda channel: self._enqueue(channel, item))
 
 
 class _DirectShard(RedisSingleShardConnection):
@@ -141,8 +198,11 @@ class _DirectLoopLayer(DirectDelivery, RedisPubSubLoopLayer):
             consumer.deliver(self.channel_layer.deserialize(data))
             return True
         message = self.channel_layer.deserialize(data)  # once per process, not per socket
-        self._fan_out(members, message, lambda channel: self._queue(channel, data))
+        self._fan_out(name, members, message, lambda channel: self._queue(channel, data))
         return True
+
+    def _members(self, group: str):
+        return list(self.groups.get(group, ()))
 
     def _queue(self, channel: str, data: bytes) -> None:
         queue = self.channels.get(channel)

@@ -13,11 +13,9 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import F
 
 from seminar import broadcast
 from seminar.changes import Change
-from seminar.models import Session
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +41,12 @@ def changed(session_id: int) -> None:
 
 def publish(session_id: int) -> None:
     """Publish the session's presence now, as a change of its own version."""
+    from seminar.services import next_version
+
     with transaction.atomic():
-        updated = Session.objects.filter(pk=session_id).update(version=F("version") + 1)
-        if not updated:
+        version = next_version(session_id)
+        if version is None:
             return  # deleted meanwhile
-        version = Session.objects.values_list("version", flat=True).get(pk=session_id)
         broadcast.publish_on_commit(session_id, version, Change(presence=True))
 
 

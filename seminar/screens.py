@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from seminar import audiences, selectors
 from seminar.audiences import BOARD, FACILITATOR, STUDENTS, Facts
 from seminar.changes import Change
-from seminar.models import Answer, Participant, Session
+from seminar.models import Answer, Participant, Session, Vote
 
 
 def render(template_name: str, context: dict, request=None) -> str:
@@ -216,10 +216,30 @@ def me(st: State, mine_ids, voted_ids) -> str:
 class Student:
     """One student's own state: their answers, votes and what answer-first lets them read."""
 
-    def __init__(self, participant: Participant):
+    def __init__(self, participant: Participant, answers=None, voted=None):
         self.participant = participant
-        self.answers = {a.question_id: a for a in participant.answers.all()}
-        self.voted = selectors.voted_answer_ids(participant)
+        if answers is None:
+            answers = participant.answers.all()
+        self.answers = {a.question_id: a for a in answers}
+        self.voted = selectors.voted_answer_ids(participant) if voted is None else voted
+
+    @classmethod
+    def many(cls, session: Session, participant_ids) -> dict[int, "Student"]:
+        """Several students at once, in three queries however many (a tick's authors)."""
+        if not participant_ids:
+            return {}
+        participants = Participant.objects.filter(session=session, pk__in=participant_ids)
+        answers: dict[int, list[Answer]] = {}
+        for answer in Answer.objects.filter(participant_id__in=participant_ids):
+            answers.setdefault(answer.participant_id, []).append(answer)
+        voted: dict[int, set[int]] = {}
+        for pid, answer_id in Vote.objects.filter(participant_id__in=participant_ids).values_list(
+            "participant_id", "answer_id"
+        ):
+            voted.setdefault(pid, set()).add(answer_id)
+        return {
+            p.pk: cls(p, answers.get(p.pk, ()), voted.get(p.pk, set())) for p in participants
+        }
 
     @property
     def answered(self) -> frozenset[int]:
@@ -420,12 +440,16 @@ def snapshot(st: State, role: str, participant: Participant | None = None) -> di
 # Live frames: the regions a change touched, once per audience
 
 
-def message(st: State, version: int, change: Change) -> dict:
-    """The one message a change sends to every socket of its session.
+def message(st: State, first: int, last: int, change: Change) -> dict:
+    """The one message that brings every socket of a session from version `first - 1` to
+    `last`: `change` is what versions `first`..`last` touched, merged (seminar/ticks.py), and
+    every region it names is rendered whole from the database as it is now (at least `last`).
 
-    `parts` is an ordered list of [audience, html]; each socket sends its client the parts
-    of the audiences it is in (seminar/delivery.py). `facts` and `answered` come along when
-    a change may move students between the readers and waiting audiences of a question.
+    `parts` is a list of [audience, html], where an audience may also be a list of students'
+    own audiences sharing one part; each socket sends its client the parts of the audiences
+    it is in (seminar/delivery.py). Every part is rendered from the same state, so their
+    order does not matter. `facts` and `answered` come along when a change may move students
+    between the readers and waiting audiences of a question.
     """
     c = change
     all_qids = set(st.states_by_question)
@@ -437,7 +461,7 @@ def message(st: State, version: int, change: Change) -> dict:
     focus = st.focus
     parts: list[list[str]] = []
 
-    def add(audience: str, html: str) -> None:
+    def add(audience: str | list[str], html: str) -> None:
         parts.append([audience, html])
 
     # Shared by every screen
@@ -516,11 +540,12 @@ def message(st: State, version: int, change: Change) -> dict:
     own_questions: dict[int, set[int]] = {}
     for pid, qid in c.own | c.access:
         own_questions.setdefault(pid, set()).add(qid)
-    for pid in sorted(set(own_questions) | c.voters):
-        participant = Participant.objects.filter(pk=pid, session=st.session).first()
-        if participant is None:
-            continue
-        student = Student(participant)
+    # Answer-first: students whose post (or deletion) opened (or closed) a question's gate
+    # this tick share one rendering of it, however many posted.
+    gates: dict[tuple[int, bool], list[str]] = {}
+    students = Student.many(st.session, set(own_questions) | c.voters)
+    for pid in sorted(students):
+        student = students[pid]
         audience = audiences.participant(pid)
         for qid in sorted(own_questions.get(pid, ())):
             state = st.states_by_question[qid]
@@ -530,14 +555,16 @@ def message(st: State, version: int, change: Change) -> dict:
                 continue
             # Every socket of theirs keeps what they answered, to pick its audiences by.
             answered[str(pid)] = sorted(student.answered)
-            if st.session.answer_first and not state.was_closed:
-                # Posting or deleting opens or closes answer-first's gate for this student.
-                add(audience, room_answers(st, state, may_read=student.may_read(st, state)))
+            if st.session.answer_first and not state.was_closed and qid not in relisted:
+                gates.setdefault((qid, student.may_read(st, state)), []).append(audience)
         add(audience, me(st, student.answer_ids, student.voted))
+    for (qid, may_read), members in sorted(gates.items()):
+        add(members, room_answers(st, st.states_by_question[qid], may_read=may_read))
 
     return {
         "type": "change",
-        "version": version,
+        "from": first,
+        "version": last,
         "parts": parts,
         "facts": st.facts.as_message() if (c.questions or c.settings) else None,
         "answered": answered or None,

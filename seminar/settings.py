@@ -240,6 +240,10 @@ if HTTPS:
 # Presence ("12 here") is broadcast at most once per this many seconds per session.
 SEMINAR_PRESENCE_DELAY = float(os.environ.get("SEMINAR_PRESENCE_DELAY", 0.5))
 
+# Under load, each process renders a session's changes at most once per tick (seconds) and
+# every socket gets one frame per tick (seminar/ticks.py); a quiet room gets each at once.
+SEMINAR_TICK = float(os.environ.get("SEMINAR_TICK", 0.1))
+
 # Rate limits, per client per minute.
 SEMINAR_JOIN_RATE = int(os.environ.get("SEMINAR_JOIN_RATE", 20))
 SEMINAR_POST_RATE = int(os.environ.get("SEMINAR_POST_RATE", 30))

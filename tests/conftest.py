@@ -43,14 +43,21 @@ def guide(db):
 
 @pytest.fixture
 def broadcasts(monkeypatch, transactional_db):
-    """Capture every message published to a session's stream, in order.
+    """Capture every message published to a session's stream, in order, each change rendered
+    as a quiet room's tick renders it: at once, on its own (tests/live_model.Published).
 
     Transactional, so changes are published on commit exactly as in production."""
     from seminar import broadcast
     from tests.helpers import Broadcasts
+    from tests.live_model import Published
 
     sent = Broadcasts()
-    monkeypatch.setattr(broadcast, "send", lambda session_id, message: sent.append(message))
+
+    def capture(session_id, message):
+        published = Published(session_id, message)
+        sent.append(published.rendered if published.rendered is not None else message)
+
+    monkeypatch.setattr(broadcast, "send", capture)
     return sent
 
 

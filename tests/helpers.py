@@ -15,16 +15,21 @@ class Broadcasts(list):
     def html_to(self, audience: str) -> str:
         """Everything sent for `audience` (e.g. "board", "readers-3"), in order."""
         return "".join(
-            html for m in self.changes for a, html in m["parts"] if a == audience
+            html for m in self.changes for a, html in m["parts"] if audience in _members(a)
         )
 
     @property
     def audiences(self) -> set[str]:
-        return {a for m in self.changes for a, _ in m["parts"]}
+        return {member for m in self.changes for a, _ in m["parts"] for member in _members(a)}
 
     @property
     def versions(self) -> list[int]:
         return [m["version"] for m in self.changes]
+
+
+def _members(audience) -> list[str]:
+    """A part's audiences: one, or a list of students sharing it."""
+    return [audience] if isinstance(audience, str) else list(audience)
 
 
 def at_once(*calls, timeout: float = 30):

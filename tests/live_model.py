@@ -17,7 +17,8 @@ import random
 import lxml.html
 from django.test import Client
 
-from seminar import screens
+from seminar import screens, ticks
+from seminar.changes import Change
 from seminar.delivery import SocketView
 from seminar.models import Participant, Session
 
@@ -162,16 +163,19 @@ class Screen:
         """The browser's half: live.js's `receive`."""
         import re
 
-        marks = list(re.finditer(r"<!--v:(\d+)( snapshot| hb)?-->", text))
+        marks = list(re.finditer(r"<!--v:(\d+)(?:-(\d+))?( snapshot| hb)?-->", text))
         for i, mark in enumerate(marks):
             end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-            self._frame(int(mark.group(1)), (mark.group(2) or "").strip(), text[mark.end() : end])
+            first = int(mark.group(1))
+            last = int(mark.group(2)) if mark.group(2) else first
+            kind = (mark.group(3) or "").strip()
+            self._frame(first, last, kind, text[mark.end() : end])
 
-    def _frame(self, version: int, kind: str, html: str) -> None:
+    def _frame(self, first: int, version: int, kind: str, html: str) -> None:
         if kind == "snapshot":
             self.apply(html)
             self.version = version
-            self.held = {v: h for v, h in self.held.items() if v > version}
+            self.held = {k: f for k, f in self.held.items() if f[0] > version}
             self.behind = False
             self._drain()
             return
@@ -180,17 +184,20 @@ class Screen:
             return
         if self.version < 0 or version <= self.version:
             return
-        if version > self.version + 1:
-            self.held[version] = html
+        if first > self.version + 1:
+            self.held[first] = (version, html)
             return
         self.apply(html)
         self.version = version
         self._drain()
 
     def _drain(self) -> None:
-        while self.version + 1 in self.held:
-            self.apply(self.held.pop(self.version + 1))
-            self.version += 1
+        while ready := sorted(k for k in self.held if k <= self.version + 1):
+            for k in ready:
+                version, html = self.held.pop(k)
+                if version > self.version:
+                    self.apply(html)
+                    self.version = version
 
     def time_passes(self) -> None:
         """A second or more with nothing new: each side repairs a gap with a snapshot."""
@@ -240,24 +247,71 @@ class Screen:
         return normalized(root)
 
 
+class Published:
+    """What the stream carried for one change: the raw message, and its rendering at the
+    moment it was published (what a quiet room's tick renders at once)."""
+
+    def __init__(self, session_id: int, message: dict):
+        self.session_id = session_id
+        self.message = message
+        self.rendered = None
+        if message.get("type") == "change":
+            v = message["version"]
+            change = Change.from_message(message["change"])
+            self.rendered = ticks.render(session_id, v, v, change)
+
+
 class Network:
-    """Between consumers and browsers: may reorder messages reaching a consumer (concurrent
-    commits) and drop frames reaching a browser, as chosen by a seed."""
+    """Between the stream and browsers, with the coalescing of seminar/ticks.py on, as chosen
+    by a seed. Each time it delivers, every screen is served by one of two processes:
+
+    - a quiet process renders each change as it is published, and its socket may get them
+      out of order (concurrent commits; the socket's own ordering must cope);
+    - a busy process coalesces: it cuts the versions it got into ticks of random length and
+      renders each tick once, later, from the database as it is then (newer than the tick's
+      last version);
+
+    and frames reaching a browser may be dropped.
+    """
 
     def __init__(self, seed: int, *, drop: float = 0.1, shuffle: float = 0.3):
         self.random = random.Random(seed)
         self.drop = drop
         self.shuffle = shuffle
         self.dropped = 0
+        self.coalesced = 0  # ticks that carried more than one version
 
-    def deliver(self, messages: list[dict], screens_: list[Screen]) -> None:
+    def _ticks(self, published: list[Published]) -> list[dict]:
+        changes = sorted(
+            (p for p in published if p.rendered is not None), key=lambda p: p.message["version"]
+        )
+        out = []
+        i = 0
+        while i < len(changes):
+            n = self.random.randint(1, 4)
+            run = changes[i : i + n]
+            i += n
+            merged = Change()
+            for p in run:
+                merged = merged.merge(Change.from_message(p.message["change"]))
+            first, last = run[0].message["version"], run[-1].message["version"]
+            rendered = ticks.render(run[0].session_id, first, last, merged)
+            if rendered is not None:
+                out.append(rendered)
+                self.coalesced += first != last
+        return out
+
+    def deliver(self, published: list[Published], screens_: list[Screen]) -> None:
+        quiet = [p.rendered for p in published if p.rendered is not None]
+        busy = self._ticks(published)
         for screen in screens_:
-            batch = list(messages)
-            if len(batch) > 1 and self.random.random() < self.shuffle:
-                self.random.shuffle(batch)
+            if self.random.random() < 0.5:
+                batch = list(quiet)
+                if len(batch) > 1 and self.random.random() < self.shuffle:
+                    self.random.shuffle(batch)
+            else:
+                batch = busy
             for message in batch:
-                if message.get("type") != "change":
-                    continue
                 text = screen.consume(message)
                 if not text:
                     continue

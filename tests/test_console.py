@@ -6,6 +6,7 @@ from seminar import services
 from seminar.agenda import build_agenda
 from seminar.errors import SessionError
 from seminar.models import QuestionState, Session, StepLog
+from tests.live_model import Published
 
 
 def test_agenda_follows_the_guide(guide):
@@ -134,7 +135,8 @@ def test_one_step_change_renders_each_fragment_once_whatever_the_audience_size(
         "render",
         lambda name, ctx, request=None: rendered.append(name) or real(name, ctx, request),
     )
-    monkeypatch.setattr(broadcast, "send", lambda session_id, message: None)
+    # Rendered as a process serving sockets renders it (seminar/ticks.py), once.
+    monkeypatch.setattr(broadcast, "send", Published)
     services.step_next(session=session, by=facilitator)
     assert sorted(rendered) == sorted(
         [

@@ -34,7 +34,7 @@ from hypothesis.stateful import (
 from guide.models import Guide, Question, Quote, Reference, Theme
 from seminar import broadcast, identity, services
 from seminar.models import Answer, Participant, Session
-from tests.live_model import Network, Screen
+from tests.live_model import Network, Published, Screen
 
 EXAMPLES = int(os.environ.get("SEMINAR_CONVERGENCE_EXAMPLES", 12))
 STEPS = int(os.environ.get("SEMINAR_CONVERGENCE_STEPS", 30))
@@ -71,14 +71,19 @@ class Classroom(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.sent: list[dict] = []
+        self.sent: list[Published] = []
         self._real_send = broadcast.send
-        broadcast.send = lambda session_id, message: self.sent.append(message)
+        broadcast.send = lambda session_id, message: self.sent.append(
+            Published(session_id, message)
+        )
         self.screens: list[Screen] = []
         self.clients: dict[str, Client] = {}
         self.network = Network(0)
 
+    coalesced = 0  # ticks carrying several versions, over every run (the test checks some were)
+
     def teardown(self):
+        Classroom.coalesced += self.network.coalesced
         broadcast.send = self._real_send
         Session.objects.filter(pk=self.session.pk).delete()
         get_user_model().objects.filter(pk__in=[self.teacher.pk, self.co.pk]).delete()
@@ -309,6 +314,8 @@ def test_every_screen_equals_a_reload_after_any_actions(settings_overrides):
             phases=PHASES,
         ),
     )
+    # The runs did exercise coalescing: ticks carrying several changes reached screens.
+    assert Classroom.coalesced > 0
 
 
 @pytest.fixture

@@ -119,9 +119,14 @@ def answer_post(request, session, participant, number):
     text, token = _answer_form(request)
     try:
         _limit_posts(participant)
-        services.answer_post(participant=participant, number=number, text=text, client_token=token)
+        answer, _ = services.answer_post(
+            participant=participant, number=number, text=text, client_token=token
+        )
     except SessionError as error:
         return _refused(request, session, participant, number, error, text, token)
+    if request.htmx and answer.question.number == number:
+        # The box from what the post itself read: no query more on the busiest path.
+        return HttpResponse(screens.mine(screens.State(session, request), answer.question, answer))
     return _answered(request, session, participant, number)
 
 

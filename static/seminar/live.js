@@ -69,7 +69,9 @@
 
   /* --- the ordered stream ------------------------------------------------------------- */
 
-  var MARK = /<!--v:(\d+)( snapshot| hb)?-->/g;
+  /* `<!--v:N-->` is one version; `<!--v:A-B-->` a tick's frame bringing the screen from A-1 to B
+     (every region in it is whole, so a screen anywhere from A-1 to B-1 may apply it). */
+  var MARK = /<!--v:(\d+)(?:-(\d+))?( snapshot| hb)?-->/g;
 
   document.addEventListener("htmx:wsBeforeMessage", function (evt) {
     var message = evt.detail.message;
@@ -87,10 +89,13 @@
   function receive(message) {
     var marks = [], m;
     MARK.lastIndex = 0;
-    while ((m = MARK.exec(message)) !== null) marks.push({ at: m.index, end: MARK.lastIndex, v: parseInt(m[1], 10), kind: (m[2] || "").trim() });
+    while ((m = MARK.exec(message)) !== null) {
+      var first = parseInt(m[1], 10);
+      marks.push({ at: m.index, end: MARK.lastIndex, from: first, v: m[2] ? parseInt(m[2], 10) : first, kind: (m[3] || "").trim() });
+    }
     marks.forEach(function (mark, i) {
       var html = message.slice(mark.end, i + 1 < marks.length ? marks[i + 1].at : message.length);
-      frame(mark.v, mark.kind, html);
+      frame(mark.from, mark.v, mark.kind, html);
     });
   }
 
@@ -101,11 +106,11 @@
     document.body.setAttribute("data-version", String(v));
   }
 
-  function frame(v, kind, html) {
+  function frame(from, v, kind, html) {
     if (kind === "snapshot") {
       apply(html);
       shown(v);
-      Object.keys(held).forEach(function (k) { if (+k <= v) delete held[k]; });
+      Object.keys(held).forEach(function (k) { if (held[k].v <= v) delete held[k]; });
       drain();
       return;
     }
@@ -114,19 +119,23 @@
       return;
     }
     if (version < 0 || v <= version) return;   // before our snapshot, or already shown
-    if (v > version + 1) { held[v] = html; watchGap(); return; }
+    if (from > version + 1) { held[from] = { v: v, html: html }; watchGap(); return; }
     apply(html);
     shown(v);
     drain();
   }
 
+  /* Apply held frames that now follow on, in order (held by their first version). */
   function drain() {
-    while (held[version + 1] !== undefined) {
-      var html = held[version + 1];
-      delete held[version + 1];
-      apply(html);
-      shown(version + 1);
-    }
+    var ready;
+    do {
+      ready = Object.keys(held).map(Number).filter(function (k) { return k <= version + 1; }).sort(function (a, b) { return a - b; });
+      ready.forEach(function (k) {
+        var f = held[k];
+        delete held[k];
+        if (f.v > version) { apply(f.html); shown(f.v); }
+      });
+    } while (ready.length);
     if (gapTimer && !Object.keys(held).length) { window.clearTimeout(gapTimer); gapTimer = null; }
   }
 
