@@ -321,6 +321,31 @@ class Run:
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
+    def profile(self, phase: str, seconds: float):
+        """Sample the (first) server with py-spy for `seconds` from now, if asked to."""
+        args = self.args
+        if args.profile and args.profile_phase == phase and not isinstance(self.app, Reference):
+            out = ROOT / "artifacts" / f"profile-{self.app.name}-{self.n}-{phase}.txt"
+            self.spy = subprocess.Popen(
+                [
+                    args.profile,
+                    "record",
+                    "-p",
+                    str(self.app.pids()[0]),
+                    "-d",
+                    str(int(seconds)),
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                    "-s",
+                    "--nonblocking",
+                    "--threads",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
     def mark(self, phase: str, start: bool):
         t = time.time()
         cpu = sum(cpu_seconds(p) for p in self.app.pids())
@@ -400,32 +425,12 @@ class Run:
 
         steady = int(args.rate * args.seconds)
         recovery = int(args.rate * args.recovery)
-        spy = None
-        if args.profile and not reference:
-            spy = subprocess.Popen(
-                [
-                    args.profile,
-                    "record",
-                    "-p",
-                    str(app.pids()[0]),
-                    "-d",
-                    str(int(args.seconds)),
-                    "-f",
-                    "raw",
-                    "-o",
-                    str(ROOT / "artifacts" / f"profile-{app.name}-{n}.txt"),
-                    "-s",
-                    "--nonblocking",  # pausing the server to sample it skews what is measured
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        self.spy = None
+        self.profile("steady", args.seconds)
         self.mark("steady", True)
         await self.paced("steady", 0, steady, args.rate)
         await asyncio.sleep(args.drain)
         self.mark("steady", False)
-        if spy is not None:
-            spy.wait(timeout=60)
         client_cpu = sum(cpu_seconds(p.pid) for p in clients) - client_cpu0
         self.mark("burst", True)
         await self.flat_out("burst", steady, args.burst, args.burst_concurrency)
@@ -437,10 +442,13 @@ class Run:
         self.mark("recovery", False)
         if args.postnow:
             await self.settle()
+            self.profile("postnow", args.postnow_seconds + args.drain)
             self.mark("postnow", True)
             await self.post_now(steady + args.burst + recovery, self.authors, args.postnow_seconds)
             await asyncio.sleep(args.drain)
             self.mark("postnow", False)
+        if self.spy is not None:
+            self.spy.wait(timeout=60)
 
         results = []
         for proc in clients:
@@ -623,8 +631,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="scale-out ASGI workers")
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument(
-        "--profile", help="path to py-spy: sample the (first) server in the steady phase"
+        "--profile", help="path to py-spy: sample the (first) server during --profile-phase"
     )
+    parser.add_argument("--profile-phase", default="steady", choices=PHASES)
     parser.add_argument("--json", help="also write all results to this file")
     args = parser.parse_args()
     if args.quick:

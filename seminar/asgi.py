@@ -8,10 +8,15 @@ socket sends for the life of the connection, for a session a socket never writes
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seminar.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from seminar.turns import OneThreadASGIHandler  # noqa: E402
+
+# HTTP requests' sync code on one long-lived thread (seminar/turns.py).
+django_asgi_app = OneThreadASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

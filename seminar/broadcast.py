@@ -8,6 +8,7 @@ sockets merges the changes of one tick and renders them once for all its sockets
 (seminar/ticks.py), so the work of a burst follows the tick rate, not the post rate.
 """
 
+import asyncio
 import logging
 from functools import partial
 
@@ -19,6 +20,23 @@ from seminar import audiences
 from seminar.changes import Change
 
 log = logging.getLogger(__name__)
+
+# The event loop serving this process's sockets (consumers register it when they connect).
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def bind_loop() -> None:
+    """Called from the event loop that serves the sockets."""
+    global _loop
+    _loop = asyncio.get_running_loop()
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop serving sockets here, if one is running."""
+    loop = _loop
+    if loop is None or not loop.is_running() or loop.is_closed():
+        return None
+    return loop
 
 
 def publish_on_commit(session_id: int, version: int, change: Change) -> None:
@@ -49,4 +67,17 @@ def send(session_id: int, message: dict) -> None:
         except Exception:
             log.exception("Broadcast to session %s failed; clients will re-sync", session_id)
 
-    async_to_sync(send_it)()
+    loop = serving_loop()
+    if loop is None:  # a command, a test without sockets: send it before returning
+        async_to_sync(send_it)()
+        return
+    try:
+        on_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        on_loop = False
+    if on_loop:
+        loop.create_task(send_it())
+    else:
+        # From a request's thread: hand it to the loop and return. The request does not wait
+        # for the loop, which may be busy sending a tick's frames; versions keep the order.
+        loop.call_soon_threadsafe(lambda: loop.create_task(send_it()))

@@ -31,9 +31,9 @@ from django.http.cookie import parse_cookie
 
 from seminar import (
     audiences,
+    broadcast,
     heartbeats,
     identity,
-    presence,
     ratelimit,
     screens,
     selectors,
@@ -106,7 +106,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         self.view = SocketView(self.role, self.participant_id)
-        presence.bind_loop()
+        broadcast.bind_loop()
         await self.accept()
         group = audiences.session_group(self.session_id)
         await self.channel_layer.group_add(group, self.channel_name)

@@ -14,7 +14,7 @@ def participant_for(django_session, session: Session) -> Participant | None:
     participant_id = (django_session.get(KEY) or {}).get(session.code)
     if participant_id is None:
         return None
-    return Participant.objects.filter(pk=participant_id, session=session).first()
+    return Participant.objects.filter(pk=participant_id, session=session).order_by().first()
 
 
 def remember(django_session, participant: Participant) -> None:

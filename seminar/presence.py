@@ -3,11 +3,10 @@
 A class of 1,000 connecting at once would otherwise be 1,000 broadcasts of the whole people
 list. At most one presence change per session is published every SEMINAR_PRESENCE_DELAY
 seconds, showing the latest state. The wait is a timer on the event loop that serves the
-sockets (consumers register it with `bind_loop`); with none running here (a management
+sockets (consumers register it with `broadcast.bind_loop`); with none running here (a management
 command, a sync test), or with no delay, the change is published at once.
 """
 
-import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
@@ -19,21 +18,14 @@ from seminar.changes import Change
 
 log = logging.getLogger(__name__)
 
-_loop: asyncio.AbstractEventLoop | None = None
 _pending: set[int] = set()
-
-
-def bind_loop() -> None:
-    """Called from the event loop that serves the sockets."""
-    global _loop
-    _loop = asyncio.get_running_loop()
 
 
 def changed(session_id: int) -> None:
     """Someone joined, connected or left (called after the commit that says so)."""
     delay = settings.SEMINAR_PRESENCE_DELAY
-    loop = _loop
-    if delay <= 0 or loop is None or not loop.is_running() or loop.is_closed():
+    loop = broadcast.serving_loop()
+    if delay <= 0 or loop is None:
         publish(session_id)
         return
     loop.call_soon_threadsafe(_schedule, loop, session_id, delay)

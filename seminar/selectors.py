@@ -17,7 +17,10 @@ PRESENCE_TTL = timedelta(seconds=75)
 
 
 def session_by_code(code: str) -> Session | None:
-    return Session.objects.select_related("guide", "facilitator").filter(code=code).first()
+    # No ordering: a code is unique, and every request asks this first.
+    return (
+        Session.objects.select_related("guide", "facilitator").filter(code=code).order_by().first()
+    )
 
 
 CODE_MISS_MESSAGE = (

@@ -136,6 +136,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The same backend, with writers taking turns in the process (see its docstring).
     DATABASES["default"]["ENGINE"] = "seminar.backends.sqlite3"
+    # Requests run on one long-lived thread (seminar/turns.py): keep its connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = 300
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -242,7 +244,7 @@ SEMINAR_PRESENCE_DELAY = float(os.environ.get("SEMINAR_PRESENCE_DELAY", 0.5))
 
 # Under load, each process renders a session's changes at most once per tick (seconds) and
 # every socket gets one frame per tick (seminar/ticks.py); a quiet room gets each at once.
-SEMINAR_TICK = float(os.environ.get("SEMINAR_TICK", 0.1))
+SEMINAR_TICK = float(os.environ.get("SEMINAR_TICK", 0.05))
 
 # Rate limits, per client per minute.
 SEMINAR_JOIN_RATE = int(os.environ.get("SEMINAR_JOIN_RATE", 20))

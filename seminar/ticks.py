@@ -10,6 +10,10 @@ process (small messages from seminar/broadcast.py) wait in its `Ticker`:
   `Change` and rendered once (seminar/screens.py `message`), so each socket gets one frame
   per tick carrying every change since the last, in version order; counts and the "not
   answered yet" lines are rendered once per tick, not once per post;
+- while ticks carry several changes (changes arrive faster than a tick is rendered and
+  sent), the tick stretches to LOAD times what the last one cost here, up to MAX_TICK: a
+  large class gets fewer, fuller frames, and the posts themselves keep most of the server;
+  at a steady trickle each change still goes out on its own, at once;
 - changes are taken strictly in version order: one that arrives after a gap (concurrent
   commits, several workers) waits for the missing ones; if they have not come within
   GAP_SECONDS, every socket of the session here re-syncs from a snapshot;
@@ -36,6 +40,11 @@ from seminar.models import Session
 log = logging.getLogger(__name__)
 
 _renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seminar-render")
+
+# Under load a tick is LOAD times what the last one cost (render and send), at least
+# SEMINAR_TICK and at most MAX_TICK: answers still reach every screen well within a second.
+LOAD = 3.0
+MAX_TICK = 0.5
 
 
 def render(session_id: int, first: int, last: int, change: Change) -> dict | None:
@@ -71,6 +80,8 @@ class Ticker:
         self.pending: dict[int, Change] = {}
         self.rendering = False
         self._last_start = -1e9
+        self._cost = 0.0  # seconds the last tick took, from its start to its frames sent
+        self._coalescing = False  # the last tick carried several changes
         self._timer: asyncio.TimerHandle | None = None
         self._gap_timer: asyncio.TimerHandle | None = None
 
@@ -92,7 +103,10 @@ class Ticker:
     def _wake(self) -> None:
         if self.rendering or self._timer is not None:
             return
-        wait = self._last_start + settings.SEMINAR_TICK - self.loop.time()
+        tick = settings.SEMINAR_TICK
+        if self._coalescing:
+            tick = min(MAX_TICK, max(tick, LOAD * self._cost))
+        wait = self._last_start + tick - self.loop.time()
         self._timer = self.loop.call_later(max(0.0, wait), self._start)
 
     def _run(self) -> list[int]:
@@ -120,6 +134,7 @@ class Ticker:
         for version in run:
             change = change.merge(self.pending.pop(version))
         first, last = run[0], run[-1]
+        self._coalescing = last > first
         self.released = last
         self.rendering = True
         self._last_start = self.loop.time()
@@ -139,6 +154,7 @@ class Ticker:
             self.rendering = False
         if message is not None:
             self.deliver(message)
+        self._cost = self.loop.time() - self._last_start
         if self.pending:
             self._wake()
 
