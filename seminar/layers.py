@@ -56,8 +56,9 @@ class DirectDelivery:
     def ticker(self, group: str) -> Ticker | None:
         return self._tickers.get(group)
 
-    def _members(self, group: str):
-        return ()
+    def _members(self, group: str) -> list[str]:
+        # Both layers keep `groups`: group -> its channels in this process.
+        return list(self.groups.get(group, ()))
 
     def _fan_out(self, group: str, members, message: dict, enqueue) -> None:
         if message.get("type") == "change" and "parts" not in message:
@@ -135,9 +136,6 @@ class SeminarChannelLayer(DirectDelivery, InMemoryChannelLayer):
         self._direct = {}
         self._tickers = {}
 
-    def _members(self, group: str):
-        return list(self.groups.get(group, ()))
-
     def _enqueue(self, channel: str, item) -> None:
         queue = self.channels.get(channel)
         if queue is None:
@@ -200,9 +198,6 @@ class _DirectLoopLayer(DirectDelivery, RedisPubSubLoopLayer):
         message = self.channel_layer.deserialize(data)  # once per process, not per socket
         self._fan_out(name, members, message, lambda channel: self._queue(channel, data))
         return True
-
-    def _members(self, group: str):
-        return list(self.groups.get(group, ()))
 
     def _queue(self, channel: str, data: bytes) -> None:
         queue = self.channels.get(channel)
