@@ -19,7 +19,6 @@ from seminar.turns import OneThreadASGIHandler  # noqa: E402
 django_asgi_app = OneThreadASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from seminar.origins import SameOriginValidator  # noqa: E402
 from seminar.routing import websocket_urlpatterns  # noqa: E402
@@ -27,9 +26,7 @@ from seminar.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Host allowed, and the Origin is this very host and port (seminar/origins.py).
-        "websocket": SameOriginValidator(
-            AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))
-        ),
+        # The Origin is this very host and port, and an allowed host (seminar/origins.py).
+        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

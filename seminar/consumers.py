@@ -63,6 +63,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # A send still waiting for the client to read; later messages wait behind it.
     _sending: asyncio.Task | None = None
     _gap_timer: asyncio.TimerHandle | None = None
+    _context: contextvars.Context | None = None
 
     async def __call__(self, scope, receive, send):
         """Channels' own loop, less its per-socket queue and the task waiting on it: group
@@ -76,9 +77,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.channel_name = await layer.new_channel()
         self._loop = asyncio.get_running_loop()
         # Messages arrive from whoever published them (a request's thread, via async_to_sync):
-        # work started for this socket runs in the socket's own context, not the publisher's,
-        # whose thread may be gone by then.
-        self._context = contextvars.copy_context()
+        # work started for a socket runs in a context of the server's own, not the
+        # publisher's, whose thread may be gone by then. One for all sockets: nothing in it is
+        # a socket's own, and each send gets a copy.
+        if LiveConsumer._context is None:
+            LiveConsumer._context = contextvars.copy_context()
         layer.attach(self.channel_name, self)
         try:
             while True:
@@ -293,6 +296,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def _drain(self) -> None:
         while self._backlog and not self._busy and self._sending is None:
             self._start(self._backlog.popleft())
+        if self._backlog is not None and not self._backlog:
+            self._backlog = None  # a thousand idle sockets hold no empty queues
 
     def _report(self, task: asyncio.Task) -> None:
         error = None if task.cancelled() else task.exception()

@@ -33,7 +33,21 @@ def mark(first: int, last: int) -> str:
     return f"<!--v:{last}-->" if first == last else f"<!--v:{first}-{last}-->"
 
 
+# Equal values many sockets hold (a class has a handful of distinct facts, answered sets and
+# audience sets between hundreds of sockets) are held once.
+_SHARED: dict = {}
+_SHARED_LIMIT = 10_000
+
+
+def _shared(value):
+    if len(_SHARED) >= _SHARED_LIMIT:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
+
+
 class SocketView:
+    __slots__ = ("role", "participant_id", "own", "version", "facts", "answered", "held", "audiences")
+
     def __init__(self, role: str, participant_id: int | None = None):
         self.role = role
         self.participant_id = participant_id
@@ -52,14 +66,16 @@ class SocketView:
         if self.facts is None:
             return frozenset()
         # Without their own: that part of the text is shared with every socket like this one.
-        return audiences.of_student(self.participant_id, self.facts, self.answered) - {self.own}
+        return _shared(
+            audiences.of_student(self.participant_id, self.facts, self.answered) - {self.own}
+        )
 
     def reset(self, snapshot: dict) -> None:
         """A snapshot was sent: the stream continues after its version."""
         self.version = snapshot["version"]
         if self.role == "participant":
-            self.facts = snapshot["facts"]
-            self.answered = frozenset(snapshot["answered"])
+            self.facts = _shared(snapshot["facts"])
+            self.answered = _shared(frozenset(snapshot["answered"]))
         self.held = {k: m for k, m in self.held.items() if m["version"] > self.version}
         self.audiences = self._audiences()
 
@@ -93,11 +109,11 @@ class SocketView:
         if self.role == "participant":
             changed = False
             if message.get("facts") is not None:
-                self.facts = Facts.from_message(message["facts"])
+                self.facts = _shared(Facts.from_message(message["facts"]))
                 changed = True
             answered = (message.get("answered") or {}).get(str(self.participant_id))
             if answered is not None:
-                self.answered = frozenset(answered)
+                self.answered = _shared(frozenset(answered))
                 changed = True
             if changed:
                 self.audiences = self._audiences()

@@ -3,13 +3,15 @@
 Channels' AllowedHostsOriginValidator compares the Origin's host name with ALLOWED_HOSTS, so a
 page served by another program on the same host (another port) passed. Here the Origin's
 host and port must be those of the Host the socket connects to, as a page of this site has
-(or one of CSRF_TRUSTED_ORIGINS, for a proxy that rewrites the host).
+(or one of CSRF_TRUSTED_ORIGINS, for a proxy that rewrites the host), and, as Channels'
+validator asks, that host must be one of ALLOWED_HOSTS.
 """
 
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.http.request import validate_host
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -37,15 +39,41 @@ def origin_allowed(origin: str, host_header: str, *, secure: bool = False) -> bo
     return origin.rstrip("/") in {o.rstrip("/") for o in settings.CSRF_TRUSTED_ORIGINS}
 
 
+def _allowed_hosts() -> list[str]:
+    # As Django's own host check: in DEBUG with ALLOWED_HOSTS empty, the local names.
+    if settings.DEBUG and not settings.ALLOWED_HOSTS:
+        return [".localhost", "127.0.0.1", "[::1]"]
+    return settings.ALLOWED_HOSTS
+
+
+def socket_allowed(scope) -> bool:
+    """A websocket may open: its Origin is the host it connects to (or a trusted origin),
+    and that host's name is one of ALLOWED_HOSTS."""
+    origin = host = ""
+    for name, value in scope.get("headers", ()):
+        if name == b"origin":
+            origin = value.decode("latin-1")
+        elif name == b"host":
+            host = value.decode("latin-1")
+    secure = scope.get("scheme") in ("wss", "https")
+    if not origin_allowed(origin, host, secure=secure):
+        return False
+    try:
+        hostname = urlsplit(origin).hostname or ""
+    except ValueError:
+        return False
+    return validate_host(hostname, _allowed_hosts())
+
+
 class SameOriginValidator:
+    """Refuses a websocket from a page of another site before the app sees it. The check is
+    a plain function and this coroutine only awaits the app, so a socket open for a whole
+    lesson keeps nothing of it alive."""
+
     def __init__(self, application):
         self.application = application
 
     async def __call__(self, scope, receive, send):
-        headers = dict(scope.get("headers", ()))
-        origin = headers.get(b"origin", b"").decode("latin-1")
-        host = headers.get(b"host", b"").decode("latin-1")
-        secure = scope.get("scheme") in ("wss", "https")
-        if scope["type"] == "websocket" and not origin_allowed(origin, host, secure=secure):
+        if scope["type"] == "websocket" and not socket_allowed(scope):
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

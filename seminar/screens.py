@@ -364,7 +364,7 @@ def missing(st: State, state) -> str:
     return st.render(
         "seminar/console.html#missing",
         question=state.question,
-        missing=selectors.not_answered(st.session, state.question),
+        missing=selectors.not_answered(st.session, state),
     )
 
 

@@ -28,6 +28,15 @@ CODE_MISS_MESSAGE = (
 )
 
 
+def codes_refused(client: str) -> bool:
+    """Whether this client typed so many wrong codes that every code is refused for now."""
+    from django.conf import settings
+
+    from seminar import ratelimit
+
+    return ratelimit.over("code-miss", client, limit=settings.SEMINAR_JOIN_RATE)
+
+
 def session_for_client(code: str, client: str) -> Session | None:
     """The session with this code, for a client typing or following codes: every URL and
     socket that takes a code asks here. Each unknown code counts against the client; past
@@ -39,7 +48,7 @@ def session_for_client(code: str, client: str) -> Session | None:
     from seminar.errors import SessionError
 
     limit = settings.SEMINAR_JOIN_RATE
-    if ratelimit.over("code-miss", client, limit=limit):
+    if codes_refused(client):
         raise SessionError(CODE_MISS_MESSAGE, code="rate_limited")
     session = session_by_code(code)
     if session is None:
@@ -171,11 +180,15 @@ class NotAnswered:
         return self.count - len(self.names)
 
 
-def not_answered(session: Session, question: Question) -> NotAnswered:
-    """Who has not answered `question` yet: two queries, whatever the size of the class."""
-    waiting = session.participants.exclude(answers__question=question).order_by("joined_at", "pk")
+def not_answered(session: Session, state: QuestionState) -> NotAnswered:
+    """Who has not answered the question of `state` (from `question_states`, with its counts):
+    one query for the first names, whatever the size of the class."""
+    waiting = session.participants.exclude(answers__question_id=state.question_id)
     return NotAnswered(
-        names=list(waiting.values_list("name", flat=True)[:MISSING_NAMED]),
-        count=waiting.count(),
-        participant_count=session.participants.count(),
+        names=list(
+            waiting.order_by("joined_at", "pk").values_list("name", flat=True)[:MISSING_NAMED]
+        ),
+        # One answer per student and question, hidden ones included: answered_count students.
+        count=state.participant_count - state.answered_count,
+        participant_count=state.participant_count,
     )

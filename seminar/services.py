@@ -352,16 +352,20 @@ def answer_post(
         token = uuid.uuid4()
     text = clean_answer_text(text)
     with transaction.atomic():
-        # Under the session's lock, so no other post, edit or close interleaves with this one.
-        session = Session.objects.select_for_update().get(pk=participant.session_id)
-        _check_live(session)
+        # The question with the session, under the session's lock (one query), so no other
+        # post, edit or close interleaves with this one.
         state = (
-            QuestionState.objects.select_related("question")
-            .filter(session=session, question__number=number)
+            QuestionState.objects.select_related("question", "session")
+            .select_for_update(of=("session",))
+            .filter(session_id=participant.session_id, question__number=number)
+            .order_by()
             .first()
         )
         if state is None:
+            _check_live(_locked(participant.session))
             raise SessionError(f"This session has no question {number}.", code="not_found")
+        session = state.session
+        _check_live(session)
         # A retry of this very post, or an earlier answer to this question: one query for both.
         existing = list(
             Answer.objects.filter(participant=participant).filter(

@@ -252,13 +252,27 @@ SEMINAR_POST_RATE = int(os.environ.get("SEMINAR_POST_RATE", 30))
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Browsers' sessions, read on every request: room enough for a whole school's devices.
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "sessions",
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
 }
+# Sessions are kept in the database (nothing is lost on a restart). One process (the
+# embedded default) also keeps them in its memory, so a student's post costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 if REDIS_URL:
     # Rate limits must be shared by every worker.
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
     }
+    # Several workers: one's memory would go stale, and a student must still join and post
+    # while Redis is down (tests/test_crash_recovery.py), so sessions are read from the
+    # database.
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 LOGGING = {
     "version": 1,

@@ -5,8 +5,10 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 
 from seminar import services
+from seminar.asgi import application
 from tests.live_clients import communicator, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,6 +105,32 @@ async def test_same_host_on_another_port_is_a_foreign_origin(session, student_cl
         f"/ws/s/{session.code}/", student_client, origin=(b"origin", b"http://127.0.0.1:9999")
     )
     assert not connected
+
+
+async def test_a_host_not_in_allowed_hosts_is_refused_even_from_its_own_page(
+    session, settings
+):
+    """A page served under a name the operator did not allow (DNS rebinding) cannot open a
+    socket, even though its Origin and Host agree."""
+    settings.ALLOWED_HOSTS = ["seminar.school.example"]
+    comm = WebsocketCommunicator(
+        application,
+        f"/ws/s/{session.code}/board/",
+        headers=[(b"host", b"rebound.example"), (b"origin", b"http://rebound.example")],
+    )
+    connected, _ = await comm.connect()
+    assert not connected
+    allowed = WebsocketCommunicator(
+        application,
+        f"/ws/s/{session.code}/board/",
+        headers=[
+            (b"host", b"seminar.school.example"),
+            (b"origin", b"http://seminar.school.example"),
+        ],
+    )
+    connected, _ = await allowed.connect()
+    assert connected
+    await allowed.disconnect()
 
 
 async def test_unknown_codes_on_sockets_count_like_everywhere_else(db, settings, session):

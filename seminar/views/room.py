@@ -18,8 +18,13 @@ from seminar.forms import AnswerForm
 
 
 def _room(request, code):
-    """(session, participant) for this browser, or a redirect to the join form."""
-    session = selectors.session_for_client(code, ratelimit.client_address(request))
+    """(session, participant) for this browser; participant None if it has not joined."""
+    client = ratelimit.client_address(request)
+    if not selectors.codes_refused(client):
+        participant = identity.participant_by_code(request.session, code)
+        if participant is not None:
+            return participant.session, participant
+    session = selectors.session_for_client(code, client)
     if session is None:
         raise Http404("No session has this code.")
     participant = identity.participant_for(request.session, session)

@@ -35,6 +35,9 @@ class Command(BaseCommand):
             port=port,
             lifespan="off",  # Channels' router speaks http and websocket only
             # Deflate doubles memory per socket for frames of a few hundred bytes.
+            # websockets' Sans-I/O core driven from the protocol: no tasks, queues or
+            # buffers of its own per socket (a third less memory per socket than "websockets").
+            ws="websockets-sansio",
             ws_per_message_deflate=False,
             ws_ping_interval=ping_interval,
             ws_ping_timeout=ping_timeout,
