@@ -396,31 +396,47 @@ class Run:
             specs.append(
                 {"url": app.ws_url(i, self.code, board), "headers": headers, "board": board}
             )
-        n_clients = max(1, math.ceil(n / args.per_client))
+        # Sockets connect in two halves, and memory per socket is what the second half adds:
+        # the first sockets also fill caches and reuse memory freed before them (a server
+        # that has served more requests starts with more of it), which would blur the figure.
         clients = []
-        t = time.monotonic()
-        for c in range(n_clients):
-            spec_path = Path(tempfile.gettempdir()) / f"seminar-bench-{os.getpid()}-{c}.json"
-            spec_path.write_text(json.dumps({"sockets": specs[c::n_clients], "max_seconds": 900}))
-            clients.append(
-                subprocess.Popen(
-                    [PY, "bench/clients.py", str(spec_path)],
-                    cwd=ROOT,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            )
         connected = failed = 0
-        for proc in clients:
-            line = proc.stdout.readline().split()
-            if not line:
-                raise RuntimeError("a client process died while connecting")
-            connected += int(line[1])
-            failed += int(line[2])
+        t = time.monotonic()
+        half = n // 2
+        rss_half = rss0
+        for part, (lo, hi) in enumerate(((0, half), (half, n))):
+            count = hi - lo
+            n_clients = max(1, math.ceil(count / args.per_client))
+            started = []
+            for c in range(n_clients):
+                spec_path = Path(tempfile.gettempdir()) / (
+                    f"seminar-bench-{os.getpid()}-{part}-{c}.json"
+                )
+                sockets = specs[lo:hi][c::n_clients]
+                spec_path.write_text(json.dumps({"sockets": sockets, "max_seconds": 900}))
+                started.append(
+                    subprocess.Popen(
+                        [PY, "bench/clients.py", str(spec_path)],
+                        cwd=ROOT,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                )
+            for proc in started:
+                line = proc.stdout.readline().split()
+                if not line:
+                    raise RuntimeError("a client process died while connecting")
+                connected += int(line[1])
+                failed += int(line[2])
+            clients += started
+            await self.settle()
+            if part == 0:
+                rss_half, connected_half = sum(rss_bytes(p) for p in app.pids()), connected
         self.connect_seconds = time.monotonic() - t
-        await self.settle()
         rss1 = sum(rss_bytes(p) for p in app.pids())
+        # Per socket: what the second half added (see above).
+        rss0, self.memory_sockets = rss_half, connected - connected_half
         client_cpu0 = sum(cpu_seconds(p.pid) for p in clients)
 
         steady = int(args.rate * args.seconds)
@@ -502,7 +518,9 @@ class Run:
             "resyncs": sum(r["extra_snapshots"] for r in results),
             "errors": [e for r in results for e in r["errors"]],
             "connect_s": round(self.connect_seconds, 1),
-            "rss_per_1000_mb": round((rss1 - rss0) / max(1, connected) * 1000 / 2**20, 1),
+            "rss_per_1000_mb": round(
+                (rss1 - rss0) / max(1, self.memory_sockets) * 1000 / 2**20, 1
+            ),
             "client_cpu_share": round(
                 client_cpu / max(1e-9, self.spans["steady"][1] - self.spans["steady"][0]), 2
             ),

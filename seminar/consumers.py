@@ -52,6 +52,13 @@ MAX_MESSAGE_BYTES = 4096
 BACKLOG_LIMIT = 1000
 
 
+async def _in_thread(func, *args):
+    """`func(*args)` on the database thread, from a task of its own: what asgiref leaves in
+    the caller's context after a call (a few hundred bytes of its locals) then goes with
+    that task, instead of staying with a socket for the whole lesson."""
+    return await asyncio.ensure_future(database_sync_to_async(func)(*args))
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     role: str  # "participant" | "board" | "facilitator", from the route
     session_id: int | None = None
@@ -100,7 +107,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.role = self.scope["url_route"]["kwargs"]["role"]
         code = self.scope["url_route"]["kwargs"]["code"].upper()
-        refusal = await database_sync_to_async(self._authorize)(code)
+        refusal = await _in_thread(self._authorize, code)
         if refusal is not None:
             # Accepted only to say why, then closed: a browser reports a refused handshake
             # to nobody, and live.js shows this message and "Not allowed".
@@ -170,7 +177,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._busy = True
         try:
             try:
-                snapshot = await database_sync_to_async(self._snapshot)()
+                snapshot = await _in_thread(self._snapshot)
             except Session.DoesNotExist:
                 await self.close(code=1000)
                 return
