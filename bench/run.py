@@ -518,9 +518,7 @@ class Run:
             "resyncs": sum(r["extra_snapshots"] for r in results),
             "errors": [e for r in results for e in r["errors"]],
             "connect_s": round(self.connect_seconds, 1),
-            "rss_per_1000_mb": round(
-                (rss1 - rss0) / max(1, self.memory_sockets) * 1000 / 2**20, 1
-            ),
+            "rss_per_1000_mb": round((rss1 - rss0) / max(1, self.memory_sockets) * 1000 / 2**20, 1),
             "client_cpu_share": round(
                 client_cpu / max(1e-9, self.spans["steady"][1] - self.spans["steady"][0]), 2
             ),

@@ -32,7 +32,10 @@ class GuideQuerySet(models.QuerySet):
                 0,
             )
             for name, model in [
-                ("theme", Theme), ("quote", Quote), ("reference", Reference), ("question", Question)
+                ("theme", Theme),
+                ("quote", Quote),
+                ("reference", Reference),
+                ("question", Question),
             ]
         }
         return self.annotate(**counts)

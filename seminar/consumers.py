@@ -270,9 +270,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         else:
             log.warning("Unknown message %r for %s", kind, self.channel_name)
             return
-        task = asyncio.Task(
-            step, loop=self._loop, eager_start=True, context=self._context.copy()
-        )
+        task = asyncio.Task(step, loop=self._loop, eager_start=True, context=self._context.copy())
         if task.done():
             self._report(task)
         else:

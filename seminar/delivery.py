@@ -46,7 +46,16 @@ def _shared(value):
 
 
 class SocketView:
-    __slots__ = ("role", "participant_id", "own", "version", "facts", "answered", "held", "audiences")
+    __slots__ = (
+        "role",
+        "participant_id",
+        "own",
+        "version",
+        "facts",
+        "answered",
+        "held",
+        "audiences",
+    )
 
     def __init__(self, role: str, participant_id: int | None = None):
         self.role = role

@@ -123,8 +123,15 @@ def _csv_bytes(rows: list[list]) -> bytes:
 
 
 CSV_HEADER = [
-    "question_number", "question", "participant", "answer", "votes", "pinned", "hidden",
-    "created_at", "edited_at",
+    "question_number",
+    "question",
+    "participant",
+    "answer",
+    "votes",
+    "pinned",
+    "hidden",
+    "created_at",
+    "edited_at",
 ]
 
 
@@ -133,10 +140,19 @@ def render_csv(data: dict) -> bytes:
     rows = [CSV_HEADER]
     for q in data["questions"]:
         for a in q["answers"]:
-            rows.append([
-                q["number"], q["text"], a["author"], a["text"], a["votes"], a["pinned"],
-                a["hidden"], _iso(a["created_at"]), _iso(a["edited_at"]),
-            ])
+            rows.append(
+                [
+                    q["number"],
+                    q["text"],
+                    a["author"],
+                    a["text"],
+                    a["votes"],
+                    a["pinned"],
+                    a["hidden"],
+                    _iso(a["created_at"]),
+                    _iso(a["edited_at"]),
+                ]
+            )
     return _csv_bytes(rows)
 
 
@@ -154,8 +170,7 @@ def md_text(text: str) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MD_ENTITY.sub(r"\\&", text)
     return "\n".join(
-        _MD_ORDERED.sub(r"\1\\\2", _MD_LINE_START.sub(r"\1\\\2", line))
-        for line in text.split("\n")
+        _MD_ORDERED.sub(r"\1\\\2", _MD_LINE_START.sub(r"\1\\\2", line)) for line in text.split("\n")
     )
 
 
@@ -226,9 +241,7 @@ def render_md(data: dict) -> bytes:
                 answered += f"; {q['hidden']} hidden"
             lines += [answered + ".", ""]
             for a in q["answers"]:
-                marks = "".join(
-                    f" ({mark})" for mark in ("pinned", "hidden") if a[mark]
-                )
+                marks = "".join(f" ({mark})" for mark in ("pinned", "hidden") if a[mark])
                 lines.append(
                     f"- **{md_line(a['author'])}**, {_votes(a['votes'])}{marks}: "
                     f"{md_block(a['text'], '  ')}"

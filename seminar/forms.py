@@ -8,10 +8,16 @@ class JoinCodeForm(forms.Form):
     code = forms.CharField(
         label="Join code",
         max_length=20,
-        widget=forms.TextInput(attrs={
-            "autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-            "class": "code-input", "inputmode": "text", "autofocus": True,
-        }),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "class": "code-input",
+                "inputmode": "text",
+                "autofocus": True,
+            }
+        ),
     )
 
 
@@ -38,16 +44,15 @@ class GuideChoiceField(forms.ModelChoiceField):
 
 
 class SessionStartForm(forms.Form):
-    guide = GuideChoiceField(
-        queryset=Guide.objects.none(), empty_label=None, label="Study guide"
-    )
+    guide = GuideChoiceField(queryset=Guide.objects.none(), empty_label=None, label="Study guide")
     title = forms.CharField(label="Title (optional)", max_length=200, required=False)
     names_hidden = forms.BooleanField(
         label="Hide students' names on the board", required=False, initial=True
     )
     answer_first = forms.BooleanField(
         label="Answer first: students see classmates' answers only after posting their own",
-        required=False, initial=True,
+        required=False,
+        initial=True,
     )
 
     def __init__(self, *args, **kwargs):
@@ -59,7 +64,9 @@ class AnswerForm(forms.Form):
     # Length and emptiness are checked by the service so the message is the same everywhere;
     # the form only bounds what it reads.
     text = forms.CharField(
-        label="Your answer", required=False, strip=False,
+        label="Your answer",
+        required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": ANSWER_MAX_LENGTH}),
     )
     client_token = forms.UUIDField(required=False, widget=forms.HiddenInput)

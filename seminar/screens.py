@@ -237,9 +237,7 @@ class Student:
             "participant_id", "answer_id"
         ):
             voted.setdefault(pid, set()).add(answer_id)
-        return {
-            p.pk: cls(p, answers.get(p.pk, ()), voted.get(p.pk, set())) for p in participants
-        }
+        return {p.pk: cls(p, answers.get(p.pk, ()), voted.get(p.pk, set())) for p in participants}
 
     @property
     def answered(self) -> frozenset[int]:
@@ -355,9 +353,7 @@ def sharing(st: State) -> str:
 
 
 def question_controls(st: State, state) -> str:
-    return st.render(
-        "seminar/console.html#question-controls", state=state, question=state.question
-    )
+    return st.render("seminar/console.html#question-controls", state=state, question=state.question)
 
 
 def missing(st: State, state) -> str:

@@ -61,14 +61,16 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         seconds_by_key[entry.key] = seconds_by_key.get(entry.key, 0) + seconds
         visits_by_key[entry.key] = visits_by_key.get(entry.key, 0) + 1
         step = step_by_key.get(entry.key)
-        timeline.append({
-            "step_key": entry.key,
-            "step_number": step.index + 1 if step else entry.index + 1,
-            "label": step.label if step else entry.title,
-            "started_at": entry.started_at,
-            "ended_at": entry.ended_at,
-            "seconds": seconds,
-        })
+        timeline.append(
+            {
+                "step_key": entry.key,
+                "step_number": step.index + 1 if step else entry.index + 1,
+                "label": step.label if step else entry.title,
+                "started_at": entry.started_at,
+                "ended_at": entry.ended_at,
+                "seconds": seconds,
+            }
+        )
 
     notes = {
         note.step_key: note.text
@@ -76,10 +78,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         if note.text.strip()
     }
 
-    states = {
-        state.question_id: state
-        for state in QuestionState.objects.filter(session=session)
-    }
+    states = {state.question_id: state for state in QuestionState.objects.filter(session=session)}
     answers_by_question: dict[int, list[dict]] = {}
     answers = (
         Answer.objects.filter(session=session)
@@ -88,16 +87,18 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         .order_by("question_id", "-pinned", "-vote_count", "created_at", "pk")
     )
     for answer in answers:
-        answers_by_question.setdefault(answer.question_id, []).append({
-            "participant": number_of[answer.participant_id],
-            "author": name_of(answer.participant_id, answer.participant.name),
-            "text": answer.text,
-            "votes": answer.vote_count,
-            "pinned": answer.pinned,
-            "hidden": answer.hidden,
-            "created_at": answer.created_at,
-            "edited_at": answer.edited_at,
-        })
+        answers_by_question.setdefault(answer.question_id, []).append(
+            {
+                "participant": number_of[answer.participant_id],
+                "author": name_of(answer.participant_id, answer.participant.name),
+                "text": answer.text,
+                "votes": answer.vote_count,
+                "pinned": answer.pinned,
+                "hidden": answer.hidden,
+                "created_at": answer.created_at,
+                "edited_at": answer.edited_at,
+            }
+        )
 
     questions = []
     for step in steps:
@@ -107,17 +108,19 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         state = states.get(question.pk)
         listed = answers_by_question.get(question.pk, [])
         answered = len({a["participant"] for a in listed})
-        questions.append({
-            "number": question.number,
-            "text": question.text,
-            "step_key": step.key,
-            "opened_at": state.opened_at if state else None,
-            "closed_at": state.closed_at if state else None,
-            "answered": answered,
-            "answered_share": round(answered / len(participants), 4) if participants else None,
-            "hidden": sum(1 for a in listed if a["hidden"]),
-            "answers": listed,
-        })
+        questions.append(
+            {
+                "number": question.number,
+                "text": question.text,
+                "step_key": step.key,
+                "opened_at": state.opened_at if state else None,
+                "closed_at": state.closed_at if state else None,
+                "answered": answered,
+                "answered_share": round(answered / len(participants), 4) if participants else None,
+                "hidden": sum(1 for a in listed if a["hidden"]),
+                "answers": listed,
+            }
+        )
 
     guide = session.guide
     return {
@@ -175,10 +178,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
 def sections(data: dict) -> list[dict]:
     """Each step with its question (or None), for renderers that walk the agenda."""
     by_number = {q["number"]: q for q in data["questions"]}
-    return [
-        {"step": step, "question": by_number.get(step["question"])}
-        for step in data["steps"]
-    ]
+    return [{"step": step, "question": by_number.get(step["question"])} for step in data["steps"]]
 
 
 def visible_only(data: dict) -> dict:

@@ -42,7 +42,11 @@ class Server:
     `args` are extra options for `manage.py serve` (e.g. ["--ping-interval", "2"])."""
 
     def __init__(
-        self, *, port: int | None = None, env: dict | None = None, log_name: str = "server",
+        self,
+        *,
+        port: int | None = None,
+        env: dict | None = None,
+        log_name: str = "server",
         args: list[str] | None = None,
     ):
         self.args = list(args or [])
@@ -68,9 +72,20 @@ class Server:
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             *self.args],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "manage.py",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -57,17 +57,24 @@ def build_session(facilitator, guide, *, end=True) -> Session:
     ]
     for voter, answer in VOTES:
         services.vote_toggle(participant=people[voter], answer_id=answers[answer].pk)
-    services.answer_set_hidden(session=session, by=facilitator, answer_id=answers[HIDDEN].pk,
-                               hidden=True)
-    services.answer_set_pinned(session=session, by=facilitator, answer_id=answers[PINNED].pk,
-                               pinned=True)
+    services.answer_set_hidden(
+        session=session, by=facilitator, answer_id=answers[HIDDEN].pk, hidden=True
+    )
+    services.answer_set_pinned(
+        session=session, by=facilitator, answer_id=answers[PINNED].pk, pinned=True
+    )
     # lobby, overview, theme 1, back to overview, question 1, question 2
     for to in (1, 2, 1, 7, 8):
         session = services.step_go(session=session, by=facilitator, to=to)
-    services.note_save(session=session, by=facilitator, step_key="overview",
-                       text='Went well.\n- "Abstractions" took longest, =not a formula')
-    services.note_save(session=session, by=facilitator, step_key="question-1",
-                       text="Follow up on the hidden one.")
+    services.note_save(
+        session=session,
+        by=facilitator,
+        step_key="overview",
+        text='Went well.\n- "Abstractions" took longest, =not a formula',
+    )
+    services.note_save(
+        session=session, by=facilitator, step_key="question-1", text="Follow up on the hidden one."
+    )
     if end:
         session = services.session_end(session=session, by=facilitator)
 
@@ -76,8 +83,9 @@ def build_session(facilitator, guide, *, end=True) -> Session:
         code="ABCDEF", created_at=at(0), ended_at=at(70) if end else None
     )
     bounds = [(0, 5), (5, 15), (15, 30), (30, 35), (35, 60), (60, 70 if end else None)]
-    for entry, (start, stop) in zip(StepLog.objects.filter(session=session).order_by("pk"),
-                                    bounds, strict=True):
+    for entry, (start, stop) in zip(
+        StepLog.objects.filter(session=session).order_by("pk"), bounds, strict=True
+    ):
         StepLog.objects.filter(pk=entry.pk).update(
             started_at=at(start), ended_at=at(stop) if stop is not None else None
         )
@@ -121,17 +129,23 @@ def db_answers(session):
     answers = list(Answer.objects.filter(session=session).select_related("participant", "question"))
     for a in answers:
         a.vote_total = Vote.objects.filter(answer=a).count()
-    return sorted(answers, key=lambda a: (a.question.number, not a.pinned, -a.vote_total,
-                                         a.created_at, a.pk))
+    return sorted(
+        answers, key=lambda a: (a.question.number, not a.pinned, -a.vote_total, a.created_at, a.pk)
+    )
 
 
 # --- downloads ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt,ctype", [
-    ("md", "text/markdown; charset=utf-8"), ("csv", "text/csv; charset=utf-8"),
-    ("json", "application/json"), ("html", "text/html; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    "fmt,ctype",
+    [
+        ("md", "text/markdown; charset=utf-8"),
+        ("csv", "text/csv; charset=utf-8"),
+        ("json", "application/json"),
+        ("html", "text/html; charset=utf-8"),
+    ],
+)
 def test_every_format_is_an_attachment_with_a_dated_file_name(rich, facilitator_client, fmt, ctype):
     response = download(facilitator_client, fmt)
     assert response.status_code == 200
@@ -162,9 +176,15 @@ def test_csv_has_one_row_per_answer_field_by_field(rich, facilitator_client):
     assert len(rows) - 1 == len(expected) == len(ANSWERS)
     for row, a in zip(rows[1:], expected, strict=True):
         assert row == [
-            str(a.question.number), neutral(a.question.text), neutral(a.participant.name),
-            neutral(a.text), str(a.vote_total), "yes" if a.pinned else "no",
-            "yes" if a.hidden else "no", iso(a.created_at), iso(a.edited_at),
+            str(a.question.number),
+            neutral(a.question.text),
+            neutral(a.participant.name),
+            neutral(a.text),
+            str(a.vote_total),
+            "yes" if a.pinned else "no",
+            "yes" if a.hidden else "no",
+            iso(a.created_at),
+            iso(a.edited_at),
         ]
     by_text = {row[3]: row for row in rows[1:]}
     # Formula-like cells are neutralised; commas, quotes, newlines and emoji round-trip.
@@ -226,8 +246,12 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
     s = data["session"]
     assert s["code"] == "ABCDEF"
     assert s["title"] == "Tuesday seminar"
-    assert s["guide"] == {"slug": "small-guide", "version": 1, "title": "A Small Guide",
-                          "subtitle": "Someone"}
+    assert s["guide"] == {
+        "slug": "small-guide",
+        "version": 1,
+        "title": "A Small Guide",
+        "subtitle": "Someone",
+    }
     assert s["started_at"] == "2025-03-04T14:00:00+00:00"
     assert s["ended_at"] == "2025-03-04T15:10:00+00:00"
     assert s["duration_seconds"] == 70 * 60
@@ -247,9 +271,14 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
     for (number, a), db in zip(exported, expected, strict=True):
         assert number == db.question.number
         assert a == {
-            "participant": numbers[db.participant_id], "author": db.participant.name,
-            "text": db.text, "votes": db.vote_total, "pinned": db.pinned, "hidden": db.hidden,
-            "created_at": iso(db.created_at), "edited_at": iso(db.edited_at) or None,
+            "participant": numbers[db.participant_id],
+            "author": db.participant.name,
+            "text": db.text,
+            "votes": db.vote_total,
+            "pinned": db.pinned,
+            "hidden": db.hidden,
+            "created_at": iso(db.created_at),
+            "edited_at": iso(db.edited_at) or None,
         }
     q1 = data["questions"][0]
     assert (q1["answered"], q1["answered_share"], q1["hidden"]) == (4, 1.0, 1)
@@ -265,7 +294,12 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
     assert steps["overview"]["note"].startswith("Went well.")
     assert steps["lobby"]["note"] is None
     assert [t["step_key"] for t in data["timeline"]] == [
-        "lobby", "overview", "theme-1", "overview", "question-1", "question-2"
+        "lobby",
+        "overview",
+        "theme-1",
+        "overview",
+        "question-1",
+        "question-2",
     ]
 
 
@@ -305,12 +339,12 @@ def test_a_live_session_can_be_exported_too(facilitator, guide, facilitator_clie
 
 
 @pytest.mark.parametrize("fmt", ["md", "csv", "json", "html"])
-def test_the_command_writes_the_same_bytes_as_the_download(rich, facilitator_client, fmt,
-                                                           tmp_path):
+def test_the_command_writes_the_same_bytes_as_the_download(rich, facilitator_client, fmt, tmp_path):
     for names in ("real", "pseudonyms"):
         out = tmp_path / f"out-{names}.{fmt}"
-        call_command("export_session", "abcdef", "--format", fmt, "--names", names,
-                     "--output", str(out))
+        call_command(
+            "export_session", "abcdef", "--format", fmt, "--names", names, "--output", str(out)
+        )
         assert out.read_bytes() == download(facilitator_client, fmt, names=names).content
     stdout = io.StringIO()
     call_command("export_session", "ABCDEF", "--format", fmt, stdout=stdout)
@@ -335,7 +369,10 @@ def test_the_command_exits_1_on_an_unknown_format(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "export_session", "ABCDEF", "--format", "pdf"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert "unknown format 'pdf': choose one of md, csv, json, html" in result.stderr

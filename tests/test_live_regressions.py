@@ -124,9 +124,7 @@ def test_2_closing_a_question_keeps_each_students_own_marks(room, session, facil
     room.assert_all_equal_a_reload()
 
 
-def test_2b_without_answer_first_my_own_answer_arrives_marked_as_mine(
-    room, facilitator, guide
-):
+def test_2b_without_answer_first_my_own_answer_arrives_marked_as_mine(room, facilitator, guide):
     session = services.session_start(facilitator=facilitator, guide=guide, answer_first=False)
     room.session = session
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
@@ -138,9 +136,7 @@ def test_2b_without_answer_first_my_own_answer_arrives_marked_as_mine(
     room.assert_all_equal_a_reload()
 
 
-def test_3_a_posts_response_never_overwrites_a_newer_classmates_answer(
-    room, session, facilitator
-):
+def test_3_a_posts_response_never_overwrites_a_newer_classmates_answer(room, session, facilitator):
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
     ana_client, ana = room.student("Ana")
     _, ben = room.student("Ben")

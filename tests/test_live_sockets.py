@@ -107,9 +107,7 @@ async def test_same_host_on_another_port_is_a_foreign_origin(session, student_cl
     assert not connected
 
 
-async def test_a_host_not_in_allowed_hosts_is_refused_even_from_its_own_page(
-    session, settings
-):
+async def test_a_host_not_in_allowed_hosts_is_refused_even_from_its_own_page(session, settings):
     """A page served under a name the operator did not allow (DNS rebinding) cannot open a
     socket, even though its Origin and Host agree."""
     settings.ALLOWED_HOSTS = ["seminar.school.example"]

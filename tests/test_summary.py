@@ -61,7 +61,7 @@ def step_section(html: str, key: str) -> str:
     """The HTML of one step's section on the summary page."""
     start = html.index(f'id="step-{key}"')
     end = html.find('class="summary-step"', start)
-    return html[start:end if end != -1 else None]
+    return html[start : end if end != -1 else None]
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -72,8 +72,15 @@ def test_the_summary_shows_the_session_its_timeline_and_visible_answers(rich, fa
     assert response.status_code == 200
     html = response.content.decode()
     assert 'href="/static/seminar/summary.css"' in html
-    for text in ["Tuesday seminar", "A Small Guide", "4 March 2025", "14:00", "15:10",
-                 "1 h 10 min", "Participants</dt><dd>4</dd>"]:
+    for text in [
+        "Tuesday seminar",
+        "A Small Guide",
+        "4 March 2025",
+        "14:00",
+        "15:10",
+        "1 h 10 min",
+        "Participants</dt><dd>4</dd>",
+    ]:
         assert text in html
     overview = re.search(r"<tr[^>]*>.*?#step-overview.*?</tr>", html, re.S).group(0)
     assert "15 min" in overview and ">2<" in overview  # two visits, summed
@@ -137,8 +144,9 @@ def test_durations_read_naturally():
 
 
 @pytest.mark.parametrize("url", READ_URLS)
-def test_reading_needs_a_facilitator_of_the_session(rich, client, other_facilitator, staff_client,
-                                                    facilitator, url):
+def test_reading_needs_a_facilitator_of_the_session(
+    rich, client, other_facilitator, staff_client, facilitator, url
+):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
@@ -159,8 +167,9 @@ def test_reading_needs_a_facilitator_of_the_session(rich, client, other_facilita
 
 
 @pytest.mark.parametrize("method,url", OWNER_URLS)
-def test_notes_and_deletion_are_the_facilitators_only(rich, client, other_facilitator,
-                                                      staff_client, method, url):
+def test_notes_and_deletion_are_the_facilitators_only(
+    rich, client, other_facilitator, staff_client, method, url
+):
     response = getattr(client, method)(url, {"text": "x"})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
@@ -186,12 +195,14 @@ def note_url(step_key, code=CODE):
 
 
 def test_notes_are_saved_updated_in_place_and_shown_under_their_step(rich, facilitator_client):
-    response = facilitator_client.post(note_url("theme-2"), {"text": "First <draft>"},
-                                       HTTP_HX_REQUEST="true")
+    response = facilitator_client.post(
+        note_url("theme-2"), {"text": "First <draft>"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     assert re.fullmatch(r"Saved \d\d:\d\d", response.content.decode())
-    response = facilitator_client.post(note_url("theme-2"), {"text": "Second, final\nline two"},
-                                       HTTP_HX_REQUEST="true")
+    response = facilitator_client.post(
+        note_url("theme-2"), {"text": "Second, final\nline two"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     assert StepNote.objects.filter(session=rich, step_key="theme-2").count() == 1
     assert StepNote.objects.get(session=rich, step_key="theme-2").text == "Second, final\nline two"
@@ -232,8 +243,10 @@ def test_note_save_service_rules(session, facilitator, other_facilitator):
     services.session_end(session=session, by=facilitator)
     note = services.note_save(session=session, by=facilitator, step_key="lobby", text="After")
     assert note.text == "After"  # saved even after the session ended
-    assert services.note_save(session=session, by=facilitator, step_key="lobby",
-                              text="Again").pk == note.pk
+    assert (
+        services.note_save(session=session, by=facilitator, step_key="lobby", text="Again").pk
+        == note.pk
+    )
     for kwargs, code in [
         ({"by": other_facilitator, "step_key": "lobby", "text": "x"}, "forbidden"),
         ({"by": None, "step_key": "lobby", "text": "x"}, "forbidden"),
@@ -265,8 +278,9 @@ def test_deleting_asks_first_then_removes_every_trace(rich, facilitator_client, 
     assert facilitator_client.post(delete_url).status_code == 200
     assert Session.objects.filter(pk=pk).exists()
 
-    response = facilitator_client.post(reverse("seminar:session_delete", args=[CODE]),
-                                       {"confirm": "yes"}, follow=True)
+    response = facilitator_client.post(
+        reverse("seminar:session_delete", args=[CODE]), {"confirm": "yes"}, follow=True
+    )
     assert response.redirect_chain == [(reverse("seminar:facilitate"), 302)]
     html = response.content.decode()
     assert "were deleted" in html

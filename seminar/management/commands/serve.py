@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--ping-interval", type=float, default=20.0,
+            "--ping-interval",
+            type=float,
+            default=20.0,
             help="seconds between websocket pings; a client that cannot answer is dropped",
         )
         parser.add_argument("--ping-timeout", type=float, default=20.0)
