@@ -18,8 +18,9 @@ posts answers over HTTP as real students:
 For every (answer, socket) it records the time from sending the POST to the frame carrying
 that answer arriving. It prints latency percentiles, answers accepted and delivered per second,
 missing deliveries, server CPU per delivered frame and per delivery, and server memory per
-1,000 sockets (what the second half of the sockets adds); and the same figures for a raw `websockets` broadcast server (bench/reference.py)
-with each figure's ratio to it. Everything is bounded: counts, phases and timeouts.
+1,000 sockets (what the second half of the sockets adds); and the same figures for a raw
+`websockets` broadcast server (bench/reference.py) with each figure's ratio to it. Everything
+is bounded: counts, phases and timeouts.
 """
 
 import argparse

@@ -268,6 +268,8 @@
       }
       questionStates[n] = status;
     });
+    // For what lays a screen out after each change (board.js).
+    document.dispatchEvent(new CustomEvent("seminar:applied"));
   }
 
   document.addEventListener("htmx:afterSettle", tidy);

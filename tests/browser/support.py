@@ -165,3 +165,40 @@ def wait_snapshot(page: Page) -> None:
     """Live, and the first snapshot applied (someone, at least this page, is counted as here)."""
     wait_live(page)
     expect(page.locator("#presence")).not_to_have_text(re.compile(r"^\s*0 here"), timeout=LIVE_MS)
+
+
+# Answers as a class writes them: a few words, a sentence, a paragraph.
+CLASS_ANSWERS = [
+    "Read every line of the diff.",
+    "Pair on the prompt, then review the output together before merging anything.",
+    "Keep the loop small: ask, run, look at the result, and only then ask again. The tool is "
+    "fast, so the bottleneck becomes our attention, and attention is what we should protect.",
+    "Tests first.",
+    "I think the risk is that we stop building a mental model of the code. When the assistant "
+    "writes the function, nobody in the room can explain why it works, and then nobody can "
+    "fix it when it breaks at two in the morning.",
+    "Use it for boilerplate, not for the design.",
+]
+
+
+def seed_big_class(*, students: int = 49, answers: int = 48):
+    """A real class: `students` joined, `answers` of them answered question 1 (open, on the
+    board), one answer pinned. Returns (session, participants in join order)."""
+    from seminar import services
+
+    session = make_session(title="Thursday seminar")
+    by = session.facilitator
+    people = [
+        services.participant_join(session=session, name=f"Student {i + 1:02d}")
+        for i in range(students)
+    ]
+    session = services.step_go(session=session, by=by, to=step_index(session, "question", 1))
+    services.question_set_open(session=session, by=by, number=1, is_open=True)
+    posted = []
+    for i, person in enumerate(people[:answers]):
+        text = f"{CLASS_ANSWERS[i % len(CLASS_ANSWERS)]} ({person.name})"
+        answer, _ = services.answer_post(participant=person, number=1, text=text, client_token=None)
+        posted.append(answer)
+    services.answer_set_pinned(session=session, by=by, answer_id=posted[4].pk, pinned=True)
+    session.refresh_from_db()
+    return session, people

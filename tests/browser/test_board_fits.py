@@ -1,0 +1,88 @@
+"""The board on a projector, with a real class: it never scrolls, every step fits, and the
+answers come a page at a time with how many there are (issue 15)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from seminar import selectors, services
+from tests.browser.support import screenshot, seed_big_class, wait_live
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PROJECTORS = [{"width": 1920, "height": 1080}, {"width": 1280, "height": 720}]
+
+# How the page fits: the document does not scroll, and nothing in the stage is cut off.
+FIT = """() => {
+  const doc = document.scrollingElement;
+  const stage = document.querySelector('#stage');
+  const body = stage.querySelector('.step-body') || stage;
+  return {
+    docOver: doc.scrollHeight - window.innerHeight,
+    docWide: doc.scrollWidth - window.innerWidth,
+    stageOver: stage.scrollHeight - stage.clientHeight,
+  };
+}"""
+
+# The answers shown whole on screen.
+VISIBLE = """() => Array.from(document.querySelectorAll('#stage li.answer')).filter((li) => {
+  const r = li.getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight + 0.5
+    && r.left >= 0 && r.right <= window.innerWidth + 0.5;
+}).map((li) => li.id)"""
+
+
+def pager_range(board) -> tuple[int, int, int]:
+    text = board.locator("#board-pager").inner_text()
+    match = re.search(r"(\d+)–(\d+) of (\d+)", text)
+    assert match, text
+    return tuple(int(g) for g in match.groups())
+
+
+@pytest.mark.parametrize("viewport", PROJECTORS, ids=lambda v: f"{v['width']}x{v['height']}")
+def test_every_step_fits_the_projector(server, pages, viewport):
+    session, _ = seed_big_class()
+    board = pages.open("board", viewport=viewport)
+    size = f"{viewport['width']}x{viewport['height']}"
+    for step in selectors.agenda(session):
+        services.step_go(session=session, by=session.facilitator, to=step.index)
+        board.goto(f"{server.url}/s/{session.code}/board/")
+        wait_live(board)
+        expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+        fit = board.evaluate(FIT)
+        name = f"board-{size}-{step.index:02d}-{step.kind}"
+        screenshot(board, name)
+        assert fit["docOver"] <= 0 and fit["docWide"] <= 0, (name, fit)
+        assert fit["stageOver"] <= 1, (name, fit)
+
+
+@pytest.mark.parametrize("viewport", PROJECTORS, ids=lambda v: f"{v['width']}x{v['height']}")
+def test_answers_come_a_page_at_a_time(server, pages, viewport):
+    session, _ = seed_big_class()
+    board = pages.open("board", viewport=viewport)
+    board.goto(f"{server.url}/s/{session.code}/board/")
+    wait_live(board)
+    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    first, last, total = pager_range(board)
+    assert (first, total) == (1, 48)
+    shown = board.evaluate(VISIBLE)
+    assert len(shown) == last - first + 1  # every answer on the page is whole, on screen
+    if viewport["width"] == 1920:
+        assert len(shown) >= 6
+    # Pinned first.
+    assert board.locator("#stage li.answer").first.get_attribute("data-pinned") == "1"
+    board.keyboard.press("ArrowRight")
+    expect(board.locator("#board-pager")).to_contain_text(f"{last + 1}–")
+    second = board.evaluate(VISIBLE)
+    assert not set(second) & set(shown)
+    board.keyboard.press("ArrowLeft")
+    expect(board.locator("#board-pager")).to_contain_text(f"1–{last} of 48")
+    # Every page, in turn, until it comes back to the first: all 48 answers get shown.
+    seen = set()
+    for _ in range(48):
+        seen |= set(board.evaluate(VISIBLE))
+        board.keyboard.press("ArrowRight")
+        if pager_range(board)[0] == 1:
+            break
+    assert len(seen) == 48
