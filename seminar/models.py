@@ -18,6 +18,10 @@ class Session(models.Model):
         NEWEST = "newest", "Newest first"
         VOTES = "votes", "Most votes first"
 
+    class BoardTheme(models.TextChoices):
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
     # Unique for all time, not only among live sessions, so a summary's URL never changes owner.
     code = models.CharField(max_length=6, unique=True)
     guide = models.ForeignKey(Guide, on_delete=models.PROTECT, related_name="sessions")
@@ -39,6 +43,10 @@ class Session(models.Model):
     )
     board_order = models.CharField(
         max_length=10, choices=BoardOrder.choices, default=BoardOrder.NEWEST
+    )
+    # Chosen on the console for the room's projector: the board itself has no controls.
+    board_theme = models.CharField(
+        max_length=10, choices=BoardTheme.choices, default=BoardTheme.LIGHT
     )
     current_step = models.PositiveIntegerField(default=0)
     # Bumped by every change that is broadcast: a client that sees a gap re-syncs.

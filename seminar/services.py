@@ -168,8 +168,9 @@ def session_update_settings(
     board_order: str | None = None,
     names_hidden: bool | None = None,
     answer_first: bool | None = None,
+    board_theme: str | None = None,
 ) -> Session:
-    """Board order, names on the board, answer-first. Every screen follows."""
+    """Board order and theme, names on the board, answer-first. Every screen follows."""
     _check_facilitator(session, by)
     with transaction.atomic():
         session = _locked(session)
@@ -178,11 +179,17 @@ def session_update_settings(
             if board_order not in Session.BoardOrder.values:
                 raise SessionError("Unknown board order.", code="invalid_order")
             session.board_order = board_order
+        if board_theme is not None:
+            if board_theme not in Session.BoardTheme.values:
+                raise SessionError(
+                    "Unknown board theme: choose light or dark.", code="invalid_theme"
+                )
+            session.board_theme = board_theme
         if names_hidden is not None:
             session.names_hidden = names_hidden
         if answer_first is not None:
             session.answer_first = answer_first
-        session.save(update_fields=["board_order", "names_hidden", "answer_first"])
+        session.save(update_fields=["board_order", "board_theme", "names_hidden", "answer_first"])
         _publish(session, Change(settings=True))
     return session
 

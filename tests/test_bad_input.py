@@ -232,15 +232,32 @@ def test_step_form(db, session, owner, to, htmx):
 
 
 @FUZZ
-@given(order=texts, names=st.one_of(texts, st.none()))
-def test_settings_form(db, session, owner, order, names):
+@given(order=texts, names=st.one_of(texts, st.none()), theme=st.one_of(texts, st.none()))
+def test_settings_form(db, session, owner, order, names, theme):
     data = {"board_order": order} | ({} if names is None else {"names_hidden": names})
+    data |= {} if theme is None else {"board_theme": theme}
     response = owner.post(f"/facilitate/{session.code}/settings/", data)
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.board_order in Session.BoardOrder.values
-    if order and order not in Session.BoardOrder.values:
-        assert session.board_order == "newest"  # refused whole: nothing changed
+    assert session.board_theme in Session.BoardTheme.values
+    refused = (order and order not in Session.BoardOrder.values) or (
+        theme and theme not in Session.BoardTheme.values
+    )
+    if refused:  # refused whole: nothing changed
+        assert (session.board_order, session.board_theme) == ("newest", "light")
+
+
+def test_an_unknown_board_theme_is_refused_with_a_message(db, session, owner):
+    response = owner.post(
+        f"/facilitate/{session.code}/settings/",
+        {"board_order": "votes", "board_theme": "neon"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    assert "Unknown board theme" in response.content.decode()
+    session.refresh_from_db()
+    assert (session.board_order, session.board_theme) == ("newest", "light")
 
 
 @FUZZ

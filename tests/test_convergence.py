@@ -194,14 +194,16 @@ class Classroom(RuleBasedStateMachine):
 
     @rule(
         order=st.sampled_from(["newest", "votes"]),
+        theme=st.sampled_from(["light", "dark"]),
         names_hidden=st.booleans(),
         answer_first=st.booleans(),
     )
-    def board_settings(self, order, names_hidden, answer_first):
+    def board_settings(self, order, theme, names_hidden, answer_first):
         self.console.post(
             f"/facilitate/{self.code}/settings/",
             {
                 "board_order": order,
+                "board_theme": theme,
                 "names_hidden": "1" if names_hidden else "0",
                 "answer_first": "1" if answer_first else "0",
             },

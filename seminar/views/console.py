@@ -197,11 +197,13 @@ def session_settings(request, code):
     order = request.POST.get("board_order")
     names = request.POST.get("names_hidden")
     answer_first = request.POST.get("answer_first")
+    theme = request.POST.get("board_theme")
     try:
         services.session_update_settings(
             session=session,
             by=request.user,
             board_order=order or None,
+            board_theme=theme or None,
             names_hidden=None if names is None else names == "1",
             answer_first=None if answer_first is None else answer_first == "1",
         )

@@ -315,7 +315,7 @@
     announce("Could not reach the server. Your text is kept; try again in a moment.");
   });
 
-  /* --- console keys, board theme -------------------------------------------------------- */
+  /* --- console keys -------------------------------------------------------- */
 
   document.addEventListener("keydown", function (evt) {
     if (document.body.dataset.live !== "console" || evt.altKey || evt.ctrlKey || evt.metaKey) return;
@@ -323,27 +323,5 @@
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     var button = evt.key === "ArrowRight" ? $("#step-next") : evt.key === "ArrowLeft" ? $("#step-prev") : null;
     if (button && !button.disabled) { evt.preventDefault(); button.click(); }
-  });
-
-  function applyTheme(theme) {
-    var root = document.documentElement;
-    root.classList.toggle("theme-dark", theme === "dark");
-    root.classList.toggle("theme-light", theme === "light");
-    var toggle = $("#theme-toggle");
-    if (toggle) toggle.setAttribute("aria-pressed", theme === "dark" ? "true" : "false");
-  }
-
-  document.addEventListener("DOMContentLoaded", function () {
-    var toggle = $("#theme-toggle");
-    if (!toggle) return;
-    var saved = null;
-    try { saved = window.localStorage.getItem("seminar-board-theme"); } catch (e) { /* ignore */ }
-    if (!saved) saved = window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
-    applyTheme(saved);
-    toggle.addEventListener("click", function () {
-      var next = document.documentElement.classList.contains("theme-dark") ? "light" : "dark";
-      applyTheme(next);
-      try { window.localStorage.setItem("seminar-board-theme", next); } catch (e) { /* ignore */ }
-    });
   });
 })();

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from seminar import selectors, services
-from tests.browser.support import screenshot, seed_big_class, wait_live
+from tests.browser.support import LIVE_MS, screenshot, seed_big_class, sign_in, wait_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,3 +86,31 @@ def test_answers_come_a_page_at_a_time(server, pages, viewport):
         if pager_range(board)[0] == 1:
             break
     assert len(seen) == 48
+
+
+BACKGROUND = "() => getComputedStyle(document.body).backgroundColor"
+
+
+def test_the_board_has_no_controls_and_the_console_chooses_its_theme(server, pages):
+    """Nothing on the projected page is a control for the teacher: light or dark is the
+    console's board setting, and the board follows it live and on a reload."""
+    session, _ = seed_big_class(students=8, answers=8)
+    board = pages.open("board", viewport=PROJECTORS[0])
+    board.goto(f"{server.url}/s/{session.code}/board/")
+    wait_live(board)
+    assert board.locator("button, input, select, textarea, [role=button]").count() == 0
+    light = board.evaluate(BACKGROUND)
+    console = pages.open("console", viewport={"width": 1366, "height": 768})
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/facilitate/{session.code}/")
+    wait_live(console)
+    console.get_by_label("Dark (dimmed rooms)").check()
+    console.locator("#settings").get_by_role("button", name="Apply").click()
+    expect(board.locator("#stage")).to_have_attribute("data-theme", "dark", timeout=LIVE_MS)
+    dark = board.evaluate(BACKGROUND)
+    assert dark != light
+    screenshot(board, "board-1920x1080-dark")
+    board.reload()
+    wait_live(board)
+    assert board.evaluate(BACKGROUND) == dark
+    expect(console.get_by_label("Dark (dimmed rooms)")).to_be_checked()
