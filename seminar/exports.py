@@ -158,7 +158,11 @@ def render_csv(data: dict) -> bytes:
 
 # --- Markdown ----------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+# Escaped wherever they stand. "_" only where it could open or close emphasis (not inside a
+# word: snake_case stays as typed), "~" only when there are two to strike text through
+# ("~200" stays as typed), ">" at the start of a line (below).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<|])")
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 # What would turn a line into a heading, quote, list item or thematic break.
 _MD_LINE_START = re.compile(r"^(\s*)(#|>|[-+*](?=\s|$)|=+\s*$|-+\s*$)")
@@ -168,6 +172,9 @@ _MD_ORDERED = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
 def md_text(text: str) -> str:
     """User text as Markdown that renders as exactly that text (no markup, no raw HTML)."""
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    if text.count("~") > 1:
+        text = text.replace("~", "\\~")
     text = _MD_ENTITY.sub(r"\\&", text)
     return "\n".join(
         _MD_ORDERED.sub(r"\1\\\2", _MD_LINE_START.sub(r"\1\\\2", line)) for line in text.split("\n")

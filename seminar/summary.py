@@ -176,9 +176,15 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
 
 
 def sections(data: dict) -> list[dict]:
-    """Each step with its question (or None), for renderers that walk the agenda."""
+    """The steps with something of the session in them (a question, a note), each with its
+    question (or None), for renderers that walk the agenda. A theme the class only looked at
+    is in the timeline, not a heading of its own with nothing under it."""
     by_number = {q["number"]: q for q in data["questions"]}
-    return [{"step": step, "question": by_number.get(step["question"])} for step in data["steps"]]
+    return [
+        {"step": step, "question": by_number.get(step["question"])}
+        for step in data["steps"]
+        if step["question"] in by_number or step["note"]
+    ]
 
 
 def visible_only(data: dict) -> dict:

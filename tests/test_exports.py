@@ -11,14 +11,19 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.html import escape
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from seminar import exports, services
+from seminar.exports import md_line
 from seminar.models import Answer, Participant, QuestionState, Session, StepLog, Vote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,6 +306,29 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
         "question-1",
         "question-2",
     ]
+
+
+_MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=60))
+@example(raw="costs ~200, uses snake_case and a > b")
+@example(raw="~~struck~~ _emph_ *strong* `code` [link](x) <b>tag</b> a|b &amp; # no heading")
+@example(raw="1. not a list")
+def test_markdown_text_renders_as_exactly_what_was_typed(raw):
+    text = " ".join(raw.split())
+    html = _MARKDOWN.render(md_line(text))
+    if not text:
+        assert html == ""
+        return
+    assert html.startswith("<p>") and html.endswith("</p>\n"), html
+    assert unescape(html[3:-5]) == text
+
+
+def test_markdown_escapes_only_what_would_be_markup():
+    assert md_line("costs ~200 in snake_case, a > b") == "costs ~200 in snake_case, a > b"
+    assert md_line("~~no~~ _no_") == "\\~\\~no\\~\\~ \\_no\\_"
 
 
 def test_markdown_matches_the_golden_file(rich, facilitator_client):

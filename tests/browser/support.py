@@ -136,10 +136,6 @@ def act_as(page: Page, base_url: str, participant) -> None:
     )
 
 
-def serious_violations(results) -> list[dict]:
-    return [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
-
-
 def describe_violations(violations: list[dict]) -> str:
     lines = []
     for v in violations:

@@ -104,8 +104,10 @@ FOCUS_RING_JS = """() => {
   };
 }"""
 
+# A group of radio buttons is one Tab stop (its checked one); arrow keys move within it.
 CONTROLS_JS = """() => [...document.querySelectorAll(
-  'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), ' +
+  'a[href], button:not([disabled]), ' +
+  'input:not([type=hidden]):not([disabled]):not([type=radio]:not(:checked)), ' +
   'textarea, select, summary'
 )].filter(el => el.checkVisibility({visibilityProperty: true}) && el.tabIndex >= 0)
   .map(el => el.tagName + ' ' + (el.innerText || el.id || el.name || '').trim().slice(0, 40))"""
