@@ -263,13 +263,26 @@
     $all(".q-state").forEach(function (el) {
       var n = el.dataset.number, status = el.dataset.status;
       if (questionStates[n] !== undefined && questionStates[n] !== status) {
-        if (status === "open") announce("Question " + n + " is open for answers.");
+        if (status === "open") { announce("Question " + n + " is open for answers."); cue(n); }
         if (status === "closed") announce("Question " + n + " is closed.");
       }
       questionStates[n] = status;
     });
     // For what lays a screen out after each change (board.js).
     document.dispatchEvent(new CustomEvent("seminar:applied"));
+  }
+
+  /* A question just opened: bring its answer box into view, with a moment's highlight, unless
+     the student is typing somewhere else (never pull a page out from under someone). */
+  function cue(n) {
+    var card = document.getElementById("q-" + n);
+    if (!card || document.body.dataset.live !== "room") return;
+    var active = document.activeElement;
+    var typing = active && /^(TEXTAREA|INPUT)$/.test(active.tagName) && !card.contains(active);
+    card.classList.add("just-opened");
+    window.setTimeout(function () { card.classList.remove("just-opened"); }, 4000);
+    // The question's heading first, so its text is read with the box beneath it.
+    if (!typing) card.scrollIntoView({ block: "start", behavior: "smooth" });
   }
 
   document.addEventListener("htmx:afterSettle", tidy);

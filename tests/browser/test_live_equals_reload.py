@@ -29,7 +29,7 @@ PHONE = {"width": 390, "height": 844}
 NORMALIZED = """() => {
   const body = document.body.cloneNode(true);
   body.querySelectorAll(
-    'input[name=csrfmiddlewaretoken], #live-status, #announcer, ul.messages'
+    'input[name=csrfmiddlewaretoken], #live-status, #announcer, ul.messages, #board-pager'
   ).forEach((e) => e.remove());
   body.querySelectorAll('input[name=client_token]').forEach((e) => e.setAttribute('value', ''));
   body.removeAttribute('hx-headers');
@@ -39,7 +39,10 @@ NORMALIZED = """() => {
     const attrs = Array.from(el.attributes).map((a) => {
       let value = a.value;
       if (a.name === 'class') {
-        value = value.split(/\\s+/).filter((c) => c && !c.startsWith('htmx-')).join(' ');
+        // htmx's own, a moment's highlight, and which page of answers a projector is on.
+        value = value.split(/\\s+/).filter(
+          (c) => c && !c.startsWith('htmx-') && c !== 'just-opened' && c !== 'off-page'
+        ).join(' ');
       }
       return `${a.name}="${value}"`;
     }).sort().join(' ');
