@@ -192,10 +192,34 @@
         twin.replaceWith(active);
       }
     }
+    // A folded list or an open "Edit your answer" stays as the person left it.
+    $all("details[id]", old).forEach(function (d) {
+      var twin = el.querySelector("#" + CSS.escape(d.id));
+      if (twin) twin.open = d.open;
+    });
+    // A search typed into a region keeps its text (and keeps filtering the new list).
+    $all("input[type=search][id]", old).forEach(function (input) {
+      var twin = el.querySelector("#" + CSS.escape(input.id));
+      if (twin && twin !== active) twin.value = input.value;
+    });
     old.replaceWith(el);
     htmx.process(el);
     if (active && el.contains(active)) active.focus();
   }
+
+  /* The console's "Find a name" narrows the list of who is here. */
+  function filterPeople() {
+    var input = document.getElementById("people-search");
+    if (!input) return;
+    var q = input.value.trim().toLowerCase();
+    $all("#people .people-list li").forEach(function (li) {
+      li.hidden = q !== "" && li.textContent.toLowerCase().indexOf(q) === -1;
+    });
+  }
+  document.addEventListener("input", function (evt) {
+    if (evt.target && evt.target.id === "people-search") filterPeople();
+  });
+  document.addEventListener("seminar:applied", filterPeople);
 
   /* --- what a page load does too: overlay, order, announcements --------------------------- */
 
@@ -335,6 +359,11 @@
     var t = evt.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     var button = evt.key === "ArrowRight" ? $("#step-next") : evt.key === "ArrowLeft" ? $("#step-prev") : null;
+    if (evt.key === "o" || evt.key === "O") {  // open or close the question on screen
+      var agenda = $("#agenda");
+      var n = agenda && agenda.dataset.question;
+      button = n ? $("#qc-" + n + " button[type=submit]") : null;
+    }
     if (button && !button.disabled) { evt.preventDefault(); button.click(); }
   });
 })();

@@ -1,0 +1,73 @@
+"""The facilitator's console on a 1366×768 laptop with a real class (issue 15): the core loop
+(next step, open the question, watch answers arrive, moderate, close) happens in the step
+panel, without scrolling, by mouse or by keys listed on the page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import LIVE_MS, screenshot, seed_big_class, sign_in, wait_live
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LAPTOP = {"width": 1366, "height": 768}
+
+IN_VIEW = """(el) => {
+  const r = el.getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight
+    && r.left >= 0 && r.right <= window.innerWidth;
+}"""
+
+
+def in_view(locator) -> bool:
+    return locator.evaluate(IN_VIEW)
+
+
+def test_the_question_on_screen_is_run_from_the_step_panel(server, pages):
+    session, _ = seed_big_class()  # on question 1, open, 48 answers
+    console = pages.open("console", viewport=LAPTOP)
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/facilitate/{session.code}/")
+    wait_live(console)
+    screenshot(console, "console-1366x768-question")
+    close = console.locator("#qc-1").get_by_role("button", name="Close question")
+    assert in_view(close), "Close question is below the fold"
+    answers = console.locator("#answers-1 > li.answer")
+    expect(answers).to_have_count(48)
+    first = answers.first
+    assert in_view(first), "the answers start below the fold"
+    assert in_view(first.get_by_role("button", name="Hide"))
+    # The other questions are a line each, with their Open button at hand.
+    for n in (2, 3):
+        assert console.locator(f"#answers-{n}").is_hidden()
+        assert console.locator(f"#qc-{n}").get_by_role("button", name="Open question").is_visible()
+    # The keys are listed on the page, and O closes the question on screen.
+    expect(console.locator(".keys")).to_contain_text("open or close the question")
+    console.locator("body").press("o")
+    expect(console.locator("#qc-1").get_by_role("button", name="Open question")).to_be_visible(
+        timeout=LIVE_MS
+    )
+    console.locator("body").press("ArrowRight")
+    expect(console.locator("#agenda")).to_have_attribute("data-question", "2", timeout=LIVE_MS)
+    console.locator("body").press("o")
+    expect(console.locator("#qc-2").get_by_role("button", name="Close question")).to_be_visible(
+        timeout=LIVE_MS
+    )
+    assert in_view(console.locator("#qc-2").get_by_role("button", name="Close question"))
+    screenshot(console, "console-1366x768-question-2")
+
+
+def test_who_is_here_is_counted_and_folded_for_a_large_class(server, pages):
+    session, _ = seed_big_class()
+    console = pages.open("console", viewport=LAPTOP)
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/facilitate/{session.code}/")
+    wait_live(console)
+    people = console.locator("#people")
+    expect(people.locator(".people-counts")).to_have_text("0 here now · 49 joined")
+    names = people.locator(".people-list li")
+    expect(names.first).to_be_hidden()  # folded: 49 names would fill the column
+    people.get_by_text("Names").click()
+    expect(names).to_have_count(49)
+    console.get_by_label("Find a name").fill("student 4")
+    expect(people.locator(".people-list li:visible")).to_have_count(10)  # Student 40–49
+    expect(people.locator(".people-list li:visible").first).to_contain_text("Student 40")
