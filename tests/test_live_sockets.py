@@ -207,16 +207,16 @@ async def test_presence_counts_a_participant_with_two_tabs_once(
     await console.receive_from()
     tab1, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
     frame = await receive_until(console, 'id="people"')
-    assert "1 online" in frame
+    assert "<strong>1</strong> here now" in frame
     # The console's "not answered yet" lines count the newcomer too.
     assert "Not answered yet (1 of 1):</strong> Ana" in frame
     tab2, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
     frame = await receive_until(console, 'id="people"')
-    assert "1 online" in frame
+    assert "<strong>1</strong> here now" in frame
     await tab1.disconnect()
     frame = await receive_until(console, 'id="people"')
-    assert "1 online" in frame
+    assert "<strong>1</strong> here now" in frame
     await tab2.disconnect()
     frame = await receive_until(console, 'id="people"')
-    assert "0 online" in frame
+    assert "<strong>0</strong> here now" in frame
     await console.disconnect()

@@ -114,3 +114,33 @@ def test_the_board_has_no_controls_and_the_console_chooses_its_theme(server, pag
     wait_live(board)
     assert board.evaluate(BACKGROUND) == dark
     expect(console.get_by_label("Dark (dimmed rooms)")).to_be_checked()
+
+
+@pytest.mark.parametrize("viewport", PROJECTORS, ids=lambda v: f"{v['width']}x{v['height']}")
+def test_after_the_end_the_board_says_so_and_invites_nobody(server, pages, viewport):
+    session, _ = seed_big_class()
+    board = pages.open("board", viewport=viewport)
+    board.goto(f"{server.url}/s/{session.code}/board/")
+    wait_live(board)
+    expect(board.locator(".board-qr")).to_be_visible()
+    console = pages.open("console", viewport={"width": 1366, "height": 768})
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/facilitate/{session.code}/")
+    wait_live(console)
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.get_by_role("button", name="End session").click()
+    ended = board.locator("#ended")
+    expect(ended).to_be_visible(timeout=LIVE_MS)
+    expect(ended).to_contain_text("This session has ended")
+    box = ended.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+    for invitation in (".board-qr", ".board-code", ".board-presence", ".board-url"):
+        expect(board.locator(invitation)).to_be_hidden()
+    expect(board.locator("#stage")).not_to_contain_text("Open for answers")
+    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    fit = board.evaluate(FIT)
+    assert fit["docOver"] <= 0 and fit["stageOver"] <= 1, fit
+    screenshot(board, f"board-{viewport['width']}x{viewport['height']}-ended")
+    board.reload()
+    wait_live(board)
+    expect(board.locator(".board-qr")).to_be_hidden()
