@@ -33,6 +33,23 @@ VISIBLE = """() => Array.from(document.querySelectorAll('#stage li.answer')).fil
 }).map((li) => li.id)"""
 
 
+def open_board(pages, server, session, viewport):
+    """The board on a projector of this size, live and laid out."""
+    board = pages.open("board", viewport=viewport)
+    board.goto(f"{server.url}/s/{session.code}/board/")
+    wait_live(board)
+    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    return board
+
+
+def open_console(pages, server, session):
+    console = pages.open("console", viewport={"width": 1366, "height": 768})
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/facilitate/{session.code}/")
+    wait_live(console)
+    return console
+
+
 def pager_range(board) -> tuple[int, int, int]:
     text = board.locator("#board-pager").inner_text()
     match = re.search(r"(\d+)–(\d+) of (\d+)", text)
@@ -60,10 +77,7 @@ def test_every_step_fits_the_projector(server, pages, viewport):
 @pytest.mark.parametrize("viewport", PROJECTORS, ids=lambda v: f"{v['width']}x{v['height']}")
 def test_answers_come_a_page_at_a_time(server, pages, viewport):
     session, _ = seed_big_class()
-    board = pages.open("board", viewport=viewport)
-    board.goto(f"{server.url}/s/{session.code}/board/")
-    wait_live(board)
-    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    board = open_board(pages, server, session, viewport)
     first, last, total = pager_range(board)
     assert (first, total) == (1, 48)
     shown = board.evaluate(VISIBLE)
@@ -95,15 +109,10 @@ def test_the_board_has_no_controls_and_the_console_chooses_its_theme(server, pag
     """Nothing on the projected page is a control for the teacher: light or dark is the
     console's board setting, and the board follows it live and on a reload."""
     session, _ = seed_big_class(students=8, answers=8)
-    board = pages.open("board", viewport=PROJECTORS[0])
-    board.goto(f"{server.url}/s/{session.code}/board/")
-    wait_live(board)
+    board = open_board(pages, server, session, PROJECTORS[0])
     assert board.locator("button, input, select, textarea, [role=button]").count() == 0
     light = board.evaluate(BACKGROUND)
-    console = pages.open("console", viewport={"width": 1366, "height": 768})
-    sign_in(console, server.url)
-    console.goto(f"{server.url}/facilitate/{session.code}/")
-    wait_live(console)
+    console = open_console(pages, server, session)
     console.get_by_label("Dark (dimmed rooms)").check()
     console.locator("#settings").get_by_role("button", name="Apply").click()
     expect(board.locator("#stage")).to_have_attribute("data-theme", "dark", timeout=LIVE_MS)
@@ -119,14 +128,9 @@ def test_the_board_has_no_controls_and_the_console_chooses_its_theme(server, pag
 @pytest.mark.parametrize("viewport", PROJECTORS, ids=lambda v: f"{v['width']}x{v['height']}")
 def test_after_the_end_the_board_says_so_and_invites_nobody(server, pages, viewport):
     session, _ = seed_big_class()
-    board = pages.open("board", viewport=viewport)
-    board.goto(f"{server.url}/s/{session.code}/board/")
-    wait_live(board)
+    board = open_board(pages, server, session, viewport)
     expect(board.locator(".board-qr")).to_be_visible()
-    console = pages.open("console", viewport={"width": 1366, "height": 768})
-    sign_in(console, server.url)
-    console.goto(f"{server.url}/facilitate/{session.code}/")
-    wait_live(console)
+    console = open_console(pages, server, session)
     console.once("dialog", lambda dialog: dialog.accept())
     console.get_by_role("button", name="End session").click()
     ended = board.locator("#ended")
