@@ -2,6 +2,8 @@
 (next step, open the question, watch answers arrive, moderate, close) happens in the step
 panel, without scrolling, by mouse or by keys listed on the page."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -71,3 +73,26 @@ def test_who_is_here_is_counted_and_folded_for_a_large_class(server, pages):
     console.get_by_label("Find a name").fill("student 4")
     expect(people.locator(".people-list li:visible")).to_have_count(10)  # Student 40–49
     expect(people.locator(".people-list li:visible").first).to_contain_text("Student 40")
+
+
+def test_after_the_end_the_console_says_it_once_and_points_to_the_summary(server, pages):
+    session, _ = seed_big_class(students=8, answers=8)
+    console = pages.open("console", viewport=LAPTOP)
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/facilitate/{session.code}/")
+    wait_live(console)
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.get_by_role("button", name="End session").click()
+    ended = console.locator(".console-ended")
+    expect(ended).to_be_visible(timeout=LIVE_MS)
+    expect(ended).to_contain_text("This session ended at")
+    assert in_view(ended)
+    # Said once: no students' banner, no "Live" beside "Ended".
+    expect(console.locator("#ended")).to_be_hidden()
+    expect(console.locator("#live-status")).to_be_hidden()
+    expect(console.locator(".join-panel")).to_be_hidden()  # nobody can join any more
+    said = console.get_by_text(re.compile(r"session (has )?ended", re.I)).locator("visible=true")
+    expect(said).to_have_count(1)
+    screenshot(console, "console-1366x768-ended")
+    ended.get_by_role("link", name="the summary and exports").click()
+    expect(console).to_have_url(f"{server.url}/facilitate/{session.code}/summary/")
