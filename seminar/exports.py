@@ -204,8 +204,12 @@ def _votes(n: int) -> str:
     return f"{n} vote" if n == 1 else f"{n} votes"
 
 
-def _share(q: dict, total: int) -> str:
-    text = f"{q['answered']} of {total} participants"
+def answered_text(q: dict) -> str:
+    """ "Answered by 8 of 9 students present (89%)", or that it was never opened."""
+    if q["opened_at"] is None and not q["answered"]:
+        return "Not opened in this session"
+    present = q["present"]
+    text = f"Answered by {q['answered']} of {present} student{'' if present == 1 else 's'} present"
     if q["answered_share"] is not None:
         text += f" ({round(q['answered_share'] * 100)}%)"
     return text
@@ -243,7 +247,7 @@ def render_md(data: dict) -> bytes:
         lines += [f"### {step['number']}. {md_line(step['label'])}", ""]
         if q is not None:
             lines += [f"> {md_block(q['text'], '> ')}", ""]
-            answered = f"Answered by {_share(q, total)}"
+            answered = answered_text(q)
             if q["hidden"]:
                 answered += f"; {q['hidden']} hidden"
             lines += [answered + ".", ""]
@@ -288,14 +292,13 @@ def _summary_css() -> str:
 def page_context(data: dict) -> dict:
     """What the HTML export and the summary page render: the data plus display strings."""
     s = data["session"]
-    total = s["participant_count"]
     data = {
         **data,
         "steps": [
             {**step, "spent": format_duration(step["seconds"]) if step["visits"] else "—"}
             for step in data["steps"]
         ],
-        "questions": [{**q, "share_text": _share(q, total)} for q in data["questions"]],
+        "questions": [{**q, "answered_text": answered_text(q)} for q in data["questions"]],
     }
     return {
         "data": data,

@@ -158,6 +158,27 @@ class QuestionState(models.Model):
         return not self.is_open and self.closed_at is not None
 
 
+class Attendance(models.Model):
+    """A student who was here while a question was open: the "m" of "n of m answered".
+
+    Recorded for everyone connected when the question opens and for whoever connects while it
+    is open; a student who answered was here too, even with no socket (see
+    `selectors.question_states`)."""
+
+    state = models.ForeignKey(QuestionState, on_delete=models.CASCADE, related_name="attendance")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="attendance"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["state", "participant"], name="attendance_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.participant} during {self.state}"
+
+
 class Answer(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")

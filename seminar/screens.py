@@ -360,6 +360,7 @@ def missing(st: State, state) -> str:
     return st.render(
         "seminar/console.html#missing",
         question=state.question,
+        state=state,
         missing=selectors.not_answered(st.session, state),
     )
 

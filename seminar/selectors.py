@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guide.models import Guide, Question
 from seminar import audiences
 from seminar.agenda import Step, build_agenda
-from seminar.models import Answer, Connection, Participant, QuestionState, Session, Vote
+from seminar.models import Answer, Attendance, Connection, Participant, QuestionState, Session, Vote
 
 # A connection whose heartbeat is older than this belongs to a closed tab or a dead process.
 PRESENCE_TTL = timedelta(seconds=75)
@@ -84,10 +85,18 @@ def current_step(session: Session) -> Step:
 def question_states(session: Session, **only) -> list[QuestionState]:
     """Every discussion question of the session with its state, in order, with counts:
     `answer_count` (visible answers), `answered_count` (students who answered, one answer
-    each, hidden ones included) and `participant_count`. `only` narrows it down to one
-    (`question_id=…` or `question__number=…`): a broadcast about one question needs one."""
+    each, hidden ones included) and `participant_count` (students who were here while it was
+    open, `present_students`). `only` narrows it down to one (`question_id=…` or
+    `question__number=…`): a broadcast about one question needs one."""
+    present = (
+        present_students(session, state=OuterRef("pk"), question=OuterRef("question_id"))
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     states = QuestionState.objects.filter(session=session, **only)
-    states = list(
+    return list(
         states.select_related("question")
         .annotate(
             answer_count=Count(
@@ -95,13 +104,24 @@ def question_states(session: Session, **only) -> list[QuestionState]:
                 filter=Q(question__answers__session=session, question__answers__hidden=False),
             ),
             answered_count=Count("question__answers", filter=Q(question__answers__session=session)),
+            participant_count=Coalesce(Subquery(present, output_field=IntegerField()), 0),
         )
         .order_by("question__number")
     )
-    participant_count = session.participants.count()
-    for state in states:
-        state.participant_count = participant_count
-    return states
+
+
+def present_students(session: Session, *, state, question):
+    """The students who were here while the question was open: connected then (Attendance),
+    or who answered it (a post is presence, with or without a socket). `state` and `question`
+    are a QuestionState and its question, or their ids, or OuterRefs to them."""
+    attended = Attendance.objects.filter(state=_outer(state), participant=OuterRef("pk"))
+    answered = Answer.objects.filter(question=_outer(question), participant=OuterRef("pk"))
+    return session.participants.filter(Exists(attended) | Exists(answered))
+
+
+def _outer(ref):
+    """An OuterRef one level further out, for a ref given to a subquery inside a subquery."""
+    return OuterRef(ref) if isinstance(ref, OuterRef) else ref
 
 
 def question_state(session: Session, question: Question) -> QuestionState:
@@ -157,6 +177,13 @@ def online_count(session: Session) -> int:
     return session.participants.filter(Exists(fresh)).count()
 
 
+def online_participant_ids(session: Session) -> list[int]:
+    fresh = Connection.objects.filter(
+        participant=OuterRef("pk"), last_seen__gte=timezone.now() - PRESENCE_TTL
+    )
+    return list(session.participants.filter(Exists(fresh)).values_list("pk", flat=True))
+
+
 def participants_with_presence(session: Session) -> list[Participant]:
     """Everyone who joined, each with `online` (a fresh connection)."""
     fresh = Connection.objects.filter(
@@ -181,9 +208,12 @@ class NotAnswered:
 
 
 def not_answered(session: Session, state: QuestionState) -> NotAnswered:
-    """Who has not answered the question of `state` (from `question_states`, with its counts):
-    one query for the first names, whatever the size of the class."""
-    waiting = session.participants.exclude(answers__question_id=state.question_id)
+    """Who was here while the question of `state` (from `question_states`, with its counts)
+    was open and has not answered it: one query for the first names, whatever the size of
+    the class."""
+    waiting = session.participants.filter(attendance__state_id=state.pk).exclude(
+        answers__question_id=state.question_id
+    )
     return NotAnswered(
         names=list(
             waiting.order_by("joined_at", "pk").values_list("name", flat=True)[:MISSING_NAMED]

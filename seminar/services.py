@@ -22,6 +22,7 @@ from seminar.models import (
     ANSWER_MAX_LENGTH,
     NAME_MAX_LENGTH,
     Answer,
+    Attendance,
     Connection,
     Participant,
     QuestionState,
@@ -265,7 +266,19 @@ def connection_open(*, participant: Participant, channel_name: str) -> None:
             "last_seen": timezone.now(),
         },
     )
+    open_states = QuestionState.objects.filter(session_id=participant.session_id, is_open=True)
+    _attend(open_states.values_list("pk", flat=True), [participant.pk])
+    # The presence change re-renders every question's "n of m answered" with the rest.
     _presence_changed(participant.session_id)
+
+
+def _attend(state_ids, participant_ids) -> None:
+    """These students were here while these questions were open."""
+    Attendance.objects.bulk_create(
+        [Attendance(state_id=s, participant_id=p) for s in state_ids for p in participant_ids],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
 
 
 def connections_seen(*, channel_names: list[str]) -> None:
@@ -308,6 +321,7 @@ def question_set_open(*, session: Session, by, number: int, is_open: bool) -> Qu
         state.is_open = is_open
         if is_open:
             state.opened_at = state.opened_at or now
+            _attend([state.pk], selectors.online_participant_ids(session))
         else:
             state.closed_at = now
         state.save()

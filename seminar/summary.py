@@ -15,9 +15,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from seminar import selectors
-from seminar.models import Answer, QuestionState, Session, StepLog, StepNote
+from seminar.models import Answer, Session, StepLog, StepNote
 
-SCHEMA = "seminar.session/1"
+SCHEMA = "seminar.session/2"
 NAMES = ("real", "pseudonyms")
 
 
@@ -78,7 +78,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         if note.text.strip()
     }
 
-    states = {state.question_id: state for state in QuestionState.objects.filter(session=session)}
+    states = {state.question_id: state for state in selectors.question_states(session)}
     answers_by_question: dict[int, list[dict]] = {}
     answers = (
         Answer.objects.filter(session=session)
@@ -108,6 +108,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         state = states.get(question.pk)
         listed = answers_by_question.get(question.pk, [])
         answered = len({a["participant"] for a in listed})
+        present = state.participant_count if state else 0
         questions.append(
             {
                 "number": question.number,
@@ -115,8 +116,9 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "step_key": step.key,
                 "opened_at": state.opened_at if state else None,
                 "closed_at": state.closed_at if state else None,
+                "present": present,
                 "answered": answered,
-                "answered_share": round(answered / len(participants), 4) if participants else None,
+                "answered_share": round(answered / present, 4) if present else None,
                 "hidden": sum(1 for a in listed if a["hidden"]),
                 "answers": listed,
             }

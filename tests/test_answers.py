@@ -280,7 +280,9 @@ def test_students_cannot_moderate(student_client, session, answer):
 def test_console_shows_names_hidden_answers_and_who_has_not_answered(
     facilitator_client, session, answer, facilitator
 ):
-    services.participant_join(session=session, name="Ben")
+    ben = services.participant_join(session=session, name="Ben")
+    services.connection_open(participant=ben, channel_name="ben-tab")  # here while it is open
+    services.participant_join(session=session, name="Cy")  # joined, never here: not counted
     services.answer_set_hidden(session=session, by=facilitator, answer_id=answer.pk, hidden=True)
     html = facilitator_client.get(f"/facilitate/{session.code}/").content.decode()
     assert "Pair on the prompts." in html and "Hidden" in html and "Unhide" in html

@@ -54,6 +54,8 @@ def build_session(facilitator, guide, *, end=True) -> Session:
     """A session with known content and fixed times: code ABCDEF, 14:00 to 15:10 UTC."""
     session = services.session_start(facilitator=facilitator, guide=guide, title="Tuesday seminar")
     people = [services.participant_join(session=session, name=name) for name in NAMES]
+    for person in people:  # all four in the room when the questions open
+        services.connection_open(participant=person, channel_name=f"tab-{person.pk}")
     for number in (1, 2):
         services.question_set_open(session=session, by=facilitator, number=number, is_open=True)
     answers = [
@@ -246,7 +248,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
 
 def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
     data = json.loads(download(facilitator_client, "json").content)
-    assert data["schema"] == "seminar.session/1"
+    assert data["schema"] == "seminar.session/2"
     assert data["names"] == "real"
     s = data["session"]
     assert s["code"] == "ABCDEF"

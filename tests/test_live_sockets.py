@@ -203,12 +203,17 @@ async def test_ending_reaches_every_socket(
 async def test_presence_counts_a_participant_with_two_tabs_once(
     session, student_client, facilitator_client
 ):
+    await database_sync_to_async(
+        lambda: services.question_set_open(
+            session=session, by=session.facilitator, number=1, is_open=True
+        )
+    )()
     console, _, _ = await connect(f"/ws/facilitate/{session.code}/", facilitator_client)
     await console.receive_from()
     tab1, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
     frame = await receive_until(console, 'id="people"')
     assert "<strong>1</strong> here now" in frame
-    # The console's "not answered yet" lines count the newcomer too.
+    # The open question's "not answered yet" counts the newcomer, here while it is open.
     assert "Not answered yet (1 of 1):</strong> Ana" in frame
     tab2, _, _ = await connect(f"/ws/s/{session.code}/", student_client)
     frame = await receive_until(console, 'id="people"')

@@ -93,7 +93,7 @@ def test_the_summary_shows_the_session_its_timeline_and_visible_answers(rich, fa
     assert "<b>not html</b>" not in html  # user text is escaped
     assert escape('Bo, "the" <Builder>') in html
     q1 = step_section(html, "question-1")
-    assert "Answered by 4 of 4 participants (100%)" in q1
+    assert "Answered by 4 of 4 students present (100%)" in q1
     assert "1 hidden (not listed here)" in q1
     # Ordered by votes: Ana's answer (2 votes) before Émile's (none).
     assert q1.index("Commas, &quot;quotes&quot;") < q1.index("+1 for pairing")
@@ -319,5 +319,5 @@ def test_summary_of_a_session_with_nobody(session, facilitator_client, facilitat
         code=CODE, created_at=timezone.now() - timedelta(minutes=3)
     )
     html = facilitator_client.get(reverse("seminar:summary", args=[CODE])).content.decode()
-    assert "Answered by 0 of 0 participants." in html
+    assert "Not opened in this session." in html
     assert "No answers." in html

@@ -178,9 +178,10 @@ CLASS_ANSWERS = [
 
 
 def seed_big_class(*, students: int = 49, answers: int = 48):
-    """A real class: `students` joined, `answers` of them answered question 1 (open, on the
-    board), one answer pinned. Returns (session, participants in join order)."""
+    """A real class: `students` joined and in the room, `answers` of them answered question 1
+    (open, on the board), one answer pinned. Returns (session, participants in join order)."""
     from seminar import services
+    from seminar.models import Attendance
 
     session = make_session(title="Thursday seminar")
     by = session.facilitator
@@ -189,7 +190,9 @@ def seed_big_class(*, students: int = 49, answers: int = 48):
         for i in range(students)
     ]
     session = services.step_go(session=session, by=by, to=step_index(session, "question", 1))
-    services.question_set_open(session=session, by=by, number=1, is_open=True)
+    state = services.question_set_open(session=session, by=by, number=1, is_open=True)
+    # All of them were in the room while it was open (they have no sockets here).
+    Attendance.objects.bulk_create([Attendance(state=state, participant=p) for p in people])
     posted = []
     for i, person in enumerate(people[:answers]):
         text = f"{CLASS_ANSWERS[i % len(CLASS_ANSWERS)]} ({person.name})"
