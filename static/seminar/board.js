@@ -1,10 +1,12 @@
 /* The board on a projector never scrolls.
 
    - A step's text is scaled down (the stage's --fit) until it fits the screen: a long theme
-     or a step of many quotes is smaller, a short one stays large.
-   - A question's answers are shown a page at a time: as many whole answers as fit, then the
-     next ones, turning by themselves every TURN_MS (or with the arrow keys, Page Up/Down or
-     the space bar on the projecting laptop). "Answers 7–12 of 48" says where the room is.
+     is smaller, a short one stays large.
+   - What comes in many parts is shown a page at a time, at full size: a question's answers,
+     the guide's quotes and its people ([data-pages] in the stage). As many whole items as fit,
+     then the next ones, turning by themselves every TURN_MS (or with the arrow keys, Page
+     Up/Down or the space bar on the projecting laptop). "Answers 7–12 of 48" says where the
+     room is.
 
    Runs after every frame live.js applies ("seminar:applied") and on resize. Which page is on
    screen is the projector's own, like a scroll position: a reload starts at the first. */
@@ -22,22 +24,26 @@
 
   function overflows(el) { return el.scrollHeight > el.clientHeight + 1; }
 
-  function fit(stage) {
+  /* The largest --fit (up to 1) at which neither the stage nor `list` overflows. */
+  function fit(stage, list) {
+    function over() { return overflows(stage) || (list ? overflows(list) : false); }
     stage.style.setProperty("--fit", "1");
-    if (overflows(stage)) {
+    if (over()) {
       var lo = MIN_FIT, hi = 1;
       for (var i = 0; i < 7; i++) {
         var mid = (lo + hi) / 2;
         stage.style.setProperty("--fit", mid.toFixed(3));
-        if (overflows(stage)) hi = mid; else lo = mid;
+        if (over()) hi = mid; else lo = mid;
       }
       stage.style.setProperty("--fit", lo.toFixed(3));
     }
   }
 
   function items(list) {
-    return Array.prototype.slice.call(list.children).filter(function (li) { return li.tagName === "LI"; });
+    return Array.prototype.slice.call(list.children);
   }
+
+  function pages(stage) { return stage ? stage.querySelector("[data-pages]") : null; }
 
   function sizeCards(all) {
     all.forEach(function (li) {
@@ -62,28 +68,35 @@
     return i;
   }
 
+  function cap(word) { return word.charAt(0).toUpperCase() + word.slice(1); }
+
   function label(list, all, end) {
     var pager = $("#board-pager");
     if (!pager) return;
-    var order = list.dataset.sort === "votes" ? "most votes first" : "newest first";
-    if (!all.length) pager.textContent = "No answers yet";
-    else if (start === 0 && end >= all.length) pager.textContent = "All " + all.length + " answer" + (all.length === 1 ? "" : "s") + " · " + order;
-    else pager.textContent = "Answers " + (start + 1) + "–" + end + " of " + all.length + " · " + order;
+    var noun = list.dataset.pages, one = list.dataset.one;
+    var order = "";
+    if (noun === "answers") order = " · " + (list.dataset.sort === "votes" ? "most votes first" : "newest first");
+    if (!all.length) pager.textContent = "No " + noun + " yet";
+    else if (start === 0 && end >= all.length) pager.textContent = (all.length === 1 ? "1 " + one : "All " + all.length + " " + noun) + order;
+    else if (end === start + 1) pager.textContent = cap(one) + " " + end + " of " + all.length + order;
+    else pager.textContent = cap(noun) + " " + (start + 1) + "–" + end + " of " + all.length + order;
   }
 
   function layout() {
     var stage = $("#stage");
     if (!stage) return;
-    var list = stage.querySelector("ol.board-answers");
+    var list = pages(stage);
     var all = list ? items(list) : [];
     if (list) {
-      sizeCards(all);
+      if (list.dataset.pages === "answers") sizeCards(all);
       all.forEach(function (li) { li.classList.add("off-page"); });
     }
     fit(stage);
     if (list) {
       if (start >= all.length) { start = 0; ends = []; }
       var end = fill(list, all, start);
+      // One item too long for the screen on its own (a very long quote): scale it down.
+      if (overflows(list)) fit(stage, list);
       label(list, all, end);
       schedule(end < all.length || start > 0);
     } else {
@@ -93,7 +106,7 @@
   }
 
   function turn(forward) {
-    var list = $("#stage ol.board-answers");
+    var list = pages($("#stage"));
     if (!list) return;
     var all = items(list);
     if (forward) {
@@ -105,10 +118,10 @@
       start = ends.pop();
     } else {
       // From the first page back to the last: walk the pages forward to find its start.
-      var s = 0, pages = [];
-      while (s < all.length) { pages.push(s); s = fill(list, all, s); }
-      start = pages[pages.length - 1] || 0;
-      ends = pages.slice(0, -1);
+      var s = 0, starts = [];
+      while (s < all.length) { starts.push(s); s = fill(list, all, s); }
+      start = starts[starts.length - 1] || 0;
+      ends = starts.slice(0, -1);
     }
     layout();
   }

@@ -51,9 +51,13 @@ def open_console(pages, server, session):
 
 
 def pager_range(board) -> tuple[int, int, int]:
+    """(first, last, total) from "Answers 7–12 of 48" or "Answer 48 of 48"."""
     text = board.locator("#board-pager").inner_text()
     match = re.search(r"(\d+)–(\d+) of (\d+)", text)
-    assert match, text
+    if match is None:
+        single = re.search(r"(\d+) of (\d+)", text)
+        assert single, text
+        return int(single[1]), int(single[1]), int(single[2])
     return tuple(int(g) for g in match.groups())
 
 
@@ -87,7 +91,7 @@ def test_answers_come_a_page_at_a_time(server, pages, viewport):
     # Pinned first.
     assert board.locator("#stage li.answer").first.get_attribute("data-pinned") == "1"
     board.keyboard.press("ArrowRight")
-    expect(board.locator("#board-pager")).to_contain_text(f"{last + 1}–")
+    expect(board.locator("#board-pager")).to_contain_text(re.compile(f" {last + 1}[– ]"))
     second = board.evaluate(VISIBLE)
     assert not set(second) & set(shown)
     board.keyboard.press("ArrowLeft")
@@ -100,6 +104,62 @@ def test_answers_come_a_page_at_a_time(server, pages, viewport):
         if pager_range(board)[0] == 1:
             break
     assert len(seen) == 48
+
+
+# The font size (px) of the first shown item of a paged step, and of a theme's text.
+ITEM_PX = """(sel) => parseFloat(getComputedStyle(
+  Array.from(document.querySelectorAll(sel)).find((el) => el.getClientRects().length)
+).fontSize)"""
+WHOLE = """(sel) => Array.from(document.querySelectorAll(sel)).filter((el) => {
+  const r = el.getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight + 0.5;
+}).map((el) => el.textContent.trim())"""
+
+
+@pytest.mark.parametrize("viewport", PROJECTORS, ids=lambda v: f"{v['width']}x{v['height']}")
+@pytest.mark.parametrize(
+    "kind,nouns,items,text",
+    [
+        ("quotes", ("Quotes", "Quote"), 7, ".quote blockquote"),
+        ("people", ("People", "Person"), 10, ".people dd"),
+    ],
+)
+def test_quotes_and_people_come_a_page_at_a_time_as_large_as_a_theme(
+    server, pages, viewport, kind, nouns, items, text
+):
+    session, _ = seed_big_class(students=8, answers=8)
+    by = session.facilitator
+    theme = next(s for s in selectors.agenda(session) if s.kind == "theme")
+    services.step_go(session=session, by=by, to=theme.index)
+    board = open_board(pages, server, session, viewport)
+    theme_px = board.evaluate(ITEM_PX, ".step-text p")
+
+    step = next(s for s in selectors.agenda(session) if s.kind == kind)
+    services.step_go(session=session, by=by, to=step.index)
+    board.reload()
+    wait_live(board)
+    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    assert board.evaluate(ITEM_PX, text) >= theme_px
+    seen = []
+    for _ in range(items):
+        label = board.locator("#board-pager").inner_text()
+        if label == f"All {items} {nouns[0].lower()}":  # a big screen may show them all at once
+            first, last, total = 1, items, items
+        else:
+            first, last, total = pager_range(board)
+            assert label.split()[0] in nouns, label
+        assert total == items
+        shown = board.evaluate(WHOLE, "#stage [data-pages] > *")
+        assert len(shown) == last - first + 1, shown  # every one on the page whole, on screen
+        seen += shown
+        fit = board.evaluate(FIT)
+        assert fit["docOver"] <= 0 and fit["stageOver"] <= 1, fit
+        board.keyboard.press("ArrowRight")
+        if last == items:
+            break
+        expect(board.locator("#board-pager")).to_contain_text(re.compile(f" {last + 1}[– ]"))
+    assert len(seen) == items and len(set(seen)) == items  # each once, none skipped
+    screenshot(board, f"board-{viewport['width']}x{viewport['height']}-{kind}-paged")
 
 
 BACKGROUND = "() => getComputedStyle(document.body).backgroundColor"
