@@ -15,6 +15,7 @@ the same key as `answer_sort_key`, so an upserted item lands where a reload puts
 import uuid
 from functools import cached_property
 
+from django import conf
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
@@ -304,7 +305,8 @@ def board_stage(st: State) -> str:
         step=st.step,
         state=focus,
         question_state=question_state(st, focus) if focus is not None else "",
-        answers=answers,
+        answers=answers[: conf.settings.SEMINAR_BOARD_ANSWERS],
+        answer_total=len(answers),
         audience="board",
         show_names=st.show_names_publicly,
     )
@@ -483,8 +485,26 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(audiences.readers(qid), room_answers(st, state, may_read=True))
         add(audiences.waiting(qid), room_answers(st, state, may_read=False))
 
+    found = {}
+    if c.answers:
+        found = {
+            a.pk: a
+            for a in selectors.answers_with_votes(st.session, include_hidden=True).filter(
+                pk__in=c.answers
+            )
+        }
+
     # The board
-    if c.step or c.settings or (focus is not None and focus.question_id in c.questions):
+    board_whole = c.step or c.settings or (focus is not None and focus.question_id in c.questions)
+    if not board_whole and focus is not None and c.answers:
+        # At the board's limit an answer going in or out moves others across it: the whole
+        # list, which is bounded, instead of items.
+        touched = c.counts | {a.question_id for a in found.values()}
+        board_whole = (
+            focus.question_id in touched
+            and focus.answer_count >= conf.settings.SEMINAR_BOARD_ANSWERS
+        )
+    if board_whole:
         add(BOARD, board_stage(st))
     elif focus is not None and focus.question_id in counts:
         add(BOARD, question_state(st, focus))
@@ -507,12 +527,6 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
 
     # Answers, item by item, for whoever may see each
     if c.answers:
-        found = {
-            a.pk: a
-            for a in selectors.answers_with_votes(st.session, include_hidden=True).filter(
-                pk__in=c.answers
-            )
-        }
         for answer_id in sorted(c.answers):
             answer = found.get(answer_id)
             if answer is None:  # deleted
@@ -523,12 +537,12 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             on_board = focus is not None and focus.question_id == qid
             if answer.hidden:
                 add(audiences.readers(qid), removal(answer_id))
-                if on_board:
+                if on_board and not board_whole:
                     add(BOARD, removal(answer_id))
             else:
                 if qid not in relisted:
                     add(audiences.readers(qid), answer_item(st, answer, "student", into=list_id))
-                if on_board and not (c.step or c.settings or qid in c.questions):
+                if on_board and not board_whole:
                     add(BOARD, board_item(st, answer, into=list_id))
             add(FACILITATOR, facilitator_item(st, answer, into=list_id))
 

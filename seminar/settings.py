@@ -246,6 +246,10 @@ SEMINAR_PRESENCE_DELAY = float(os.environ.get("SEMINAR_PRESENCE_DELAY", 0.5))
 # every socket gets one frame per tick (seminar/ticks.py); a quiet room gets each at once.
 SEMINAR_TICK = float(os.environ.get("SEMINAR_TICK", 0.05))
 
+# The board pages through at most this many answers of a question (pinned first, then in
+# its order), so a lecture hall's thousand answers cost a projector no more than this.
+SEMINAR_BOARD_ANSWERS = int(os.environ.get("SEMINAR_BOARD_ANSWERS", 200))
+
 # Rate limits, per client per minute.
 SEMINAR_JOIN_RATE = int(os.environ.get("SEMINAR_JOIN_RATE", 20))
 SEMINAR_POST_RATE = int(os.environ.get("SEMINAR_POST_RATE", 30))

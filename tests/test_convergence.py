@@ -110,6 +110,11 @@ class Classroom(RuleBasedStateMachine):
             self.clients[name] = client
             self._open(self._room(name))
         self._open(self._room("Cleo"))  # a second tab
+        # Class starts on question 1, open: most runs then post, vote and moderate with the
+        # answers on the board, where its paging limit is crossed (it rarely was otherwise).
+        services.question_set_open(session=self.session, by=self.teacher, number=1, is_open=True)
+        self.session = services.step_go(session=self.session, by=self.teacher, to=6)
+        self._flush()
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -326,3 +331,36 @@ def settings_overrides(settings):
     settings.SEMINAR_PRESENCE_DELAY = 0
     settings.SEMINAR_POST_RATE = 100000
     settings.SEMINAR_JOIN_RATE = 100000
+    # A board that pages through 2 answers at most: the three students' answers cross its
+    # limit both ways.
+    settings.SEMINAR_BOARD_ANSWERS = 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_board_crossing_its_paging_limit_equals_a_reload(settings_overrides):
+    """The board pages through SEMINAR_BOARD_ANSWERS answers at most (2 here): posts, hides,
+    pins, votes and deletions that move answers across that limit, one by one, each screen
+    checked against a reload (the generated runs reach this only now and then)."""
+    room = Classroom()
+    try:
+        room.start(seed=1)
+        actions = [
+            *(lambda n=name: room.post(n, 1, f"{n} reads the diff.", 0) for name in STUDENTS),
+            lambda: room.hide("Cleo", 1, True),  # back to the limit
+            lambda: room.hide("Ana", 1, True),  # under it
+            lambda: room.hide("Ana", 1, False),
+            lambda: room.hide("Cleo", 1, False),  # over it again
+            lambda: room.pin("Ana", 1, True),  # the oldest comes first
+            lambda: room.vote("Ben", "Cleo", 1, True),
+            lambda: room.board_settings("votes", "light", False, True),
+            lambda: room.vote("Ana", "Ben", 1, True),  # Ben's answer climbs into view
+            lambda: room.delete("Cleo", 1, 0),
+            lambda: room.post("Cleo", 1, "Back again.", 1),
+        ]
+        for action in actions:
+            action()
+            room.every_screen_equals_a_reload()
+        board = next(s for s in room.screens if s.role == "board")
+        assert 'data-total="3"' in board.text()  # the limit was crossed at the end, too
+    finally:
+        room.teardown()

@@ -76,6 +76,8 @@
     var noun = list.dataset.pages, one = list.dataset.one;
     var order = "";
     if (noun === "answers") order = " · " + (list.dataset.sort === "votes" ? "most votes first" : "newest first");
+    // More answers than the board pages through (SEMINAR_BOARD_ANSWERS): say how many in all.
+    if (list.dataset.total) order = " (" + Number(list.dataset.total).toLocaleString("en") + " in all)" + order;
     if (!all.length) pager.textContent = "No " + noun + " yet";
     else if (start === 0 && end >= all.length) pager.textContent = (all.length === 1 ? "1 " + one : "All " + all.length + " " + noun) + order;
     else if (end === start + 1) pager.textContent = cap(one) + " " + end + " of " + all.length + order;
