@@ -96,3 +96,42 @@ def test_after_the_end_the_console_says_it_once_and_points_to_the_summary(server
     screenshot(console, "console-1366x768-ended")
     ended.get_by_role("link", name="the summary and exports").click()
     expect(console).to_have_url(f"{server.url}/facilitate/{session.code}/summary/")
+
+
+# Whether a focused agenda step's label is whole and its focus ring (3px, 2px out) is not
+# clipped by the scrolling list around it.
+RING = """(button) => {
+  const list = button.closest('.agenda-list');
+  const r = button.getBoundingClientRect(), l = list.getBoundingClientRect();
+  const ring = 5;
+  const inner = {
+    left: l.left + list.clientLeft, top: l.top + list.clientTop,
+    right: l.left + list.clientLeft + list.clientWidth,
+    bottom: l.top + list.clientTop + list.clientHeight,
+  };
+  return {
+    label: button.textContent.trim(),
+    cut: button.scrollWidth > button.clientWidth + 1 || button.scrollHeight > button.clientHeight + 1,
+    clipped: r.left - ring < inner.left - 0.5 || r.right + ring > inner.right + 0.5
+      || r.top - ring < inner.top - 0.5 || r.bottom + ring > inner.bottom + 0.5,
+  };
+}"""
+
+
+def test_the_agenda_shows_whole_labels_and_whole_focus_rings(server, pages):
+    session, _ = seed_big_class(students=8, answers=8)
+    console = pages.open("console", viewport=LAPTOP)
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/facilitate/{session.code}/")
+    wait_live(console)
+    steps = console.locator("#agenda-nav .agenda-step")
+    assert steps.count() == 19  # the default guide's whole agenda
+    for i in range(steps.count()):
+        step = steps.nth(i)
+        step.focus()
+        found = step.evaluate(RING)
+        assert not found["cut"], found
+        assert not found["clipped"], found
+        if i == 2:
+            screenshot(console, "console-1366x768-agenda-focus")
+    assert "Theme 1: The Origins of Transfer Learning (ULMFiT)" in steps.nth(2).inner_text()
