@@ -27,6 +27,10 @@ class Step:
         return self.title
 
 
+# Steps whose board shows its items a page at a time (static/seminar/board.js).
+PAGED_STEPS = frozenset({"question", "quotes", "people"})
+
+
 def build_agenda(guide: Guide) -> list[Step]:
     """Every step of a session on `guide`, in order. Two queries."""
     items = [("lobby", "Welcome", None, None), ("overview", "Overview", None, None)]

@@ -19,6 +19,7 @@ class Change:
     notes: bool = False  # the facilitator's notes on a step
     sharing: bool = False  # co-facilitators added or removed
     ended: bool = False  # the session ended
+    board_turn: bool = False  # the console turned the board's page
     questions: set[int] = field(default_factory=set)  # opened or closed (question ids)
     counts: set[int] = field(default_factory=set)  # answer counts changed (question ids)
     answers: set[int] = field(default_factory=set)  # added, edited, voted, moderated, deleted
@@ -60,6 +61,7 @@ class Change:
             notes=self.notes or other.notes,
             sharing=self.sharing or other.sharing,
             ended=self.ended or other.ended,
+            board_turn=self.board_turn or other.board_turn,
             questions=self.questions | other.questions,
             counts=self.counts | other.counts,
             answers=self.answers | other.answers,

@@ -10,6 +10,7 @@ class SessionError(Exception):
         "rate_limited": 429,
         "duplicate": 409,
         "name_taken": 409,
+        "nothing_to_page": 409,
     }
 
     def __init__(self, message: str, *, code: str):

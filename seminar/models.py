@@ -49,6 +49,9 @@ class Session(models.Model):
         max_length=10, choices=BoardTheme.choices, default=BoardTheme.LIGHT
     )
     current_step = models.PositiveIntegerField(default=0)
+    # Pages turned on the board from the console (+1 next, -1 previous): the board turns by
+    # the difference from what it last saw. Which page is on screen stays the projector's.
+    board_turns = models.IntegerField(default=0)
     # Bumped by every change that is broadcast: a client that sees a gap re-syncs.
     version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

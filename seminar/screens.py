@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 
 from seminar import audiences, selectors
+from seminar.agenda import PAGED_STEPS
 from seminar.audiences import BOARD, FACILITATOR, STUDENTS, Facts
 from seminar.changes import Change
 from seminar.models import Answer, Participant, Session, Vote
@@ -312,8 +313,17 @@ def board_stage(st: State) -> str:
     )
 
 
+def board_turns(st: State) -> str:
+    return st.render("seminar/board.html#turns")
+
+
 def board(st: State) -> dict:
-    return {"presence": presence(st), "ended": ended(st), "stage": board_stage(st)}
+    return {
+        "presence": presence(st),
+        "ended": ended(st),
+        "stage": board_stage(st),
+        "turns": board_turns(st),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,7 +335,14 @@ def console_head(st: State) -> str:
 
 
 def agenda(st: State) -> str:
-    return st.render("seminar/console.html#agenda", step=st.step, steps=st.steps, state=st.focus)
+    return st.render(
+        "seminar/console.html#agenda",
+        step=st.step,
+        steps=st.steps,
+        state=st.focus,
+        paged_steps=PAGED_STEPS,
+        page_directions=("previous", "next"),
+    )
 
 
 def agenda_nav(st: State) -> str:
@@ -506,6 +523,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         )
     if board_whole:
         add(BOARD, board_stage(st))
+    if c.board_turn:
+        add(BOARD, board_turns(st))
     elif focus is not None and focus.question_id in counts:
         add(BOARD, question_state(st, focus))
 

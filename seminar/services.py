@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from guide.models import Guide, Question
-from seminar import broadcast, codes, names, presence, selectors
+from seminar import agenda, broadcast, codes, names, presence, selectors
 from seminar.changes import Change
 from seminar.errors import NameTaken, SessionError
 from seminar.models import (
@@ -192,6 +192,26 @@ def session_update_settings(
             session.answer_first = answer_first
         session.save(update_fields=["board_order", "board_theme", "names_hidden", "answer_first"])
         _publish(session, Change(settings=True))
+    return session
+
+
+def board_turn(*, session: Session, by, direction: str) -> Session:
+    """Turn the board to its next or previous page of answers, quotes or people, from the
+    console (the board's own keys do the same on the projecting machine)."""
+    _check_facilitator(session, by)
+    if direction not in ("next", "previous"):
+        raise SessionError("Choose the next or the previous page.", code="invalid_direction")
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        if selectors.current_step(session).kind not in agenda.PAGED_STEPS:
+            raise SessionError(
+                "The board has no pages on this step: only answers, quotes and people do.",
+                code="nothing_to_page",
+            )
+        session.board_turns += 1 if direction == "next" else -1
+        session.save(update_fields=["board_turns"])
+        _publish(session, Change(board_turn=True))
     return session
 
 

@@ -46,6 +46,7 @@ seminar_patterns = [
     ),
     path("facilitate/<code:code>/answers/<int:pk>/hide/", console.answer_hide, name="answer_hide"),
     path("facilitate/<code:code>/answers/<int:pk>/pin/", console.answer_pin, name="answer_pin"),
+    path("facilitate/<code:code>/board/turn/", console.board_turn, name="board_turn"),
     path("facilitate/<code:code>/settings/", console.session_settings, name="session_settings"),
     path("facilitate/<code:code>/end/", console.session_end, name="session_end"),
     path("facilitate/<code:code>/share/", console.session_share, name="session_share"),

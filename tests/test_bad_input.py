@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from seminar import identity, selectors, services
+from seminar import identity, names, selectors, services
 from seminar.errors import SessionError
 from seminar.models import Answer, Participant, Session, StepNote, Vote
 from tests.live_clients import communicator, receive_until
@@ -136,6 +136,7 @@ def test_join_link_with_any_well_shaped_code(db, session, code):
 @given(name=texts)
 def test_name_form(db, session, name):
     before = set(Participant.objects.values_list("pk", flat=True))
+    existing = list(session.participants.values_list("name", flat=True))  # earlier examples'
     response = Client(raise_request_exception=False).post(f"/j/{session.code}", {"name": name})
     # The form reads at most 160 characters; the service's rules apply after trimming.
     expected = cleaned(services.clean_name, name) if len(name) <= 160 else None
@@ -143,10 +144,13 @@ def test_name_form(db, session, name):
     if expected is None:
         assert response.status_code == 400
         assert not new.exists()
+    elif names.is_taken(expected, existing):  # refused, with a free name to take instead
+        assert response.status_code == 409
+        assert not new.exists()
     else:
         assert response.status_code == 302
         assert new.count() == 1
-        assert new.get().name == expected or new.get().name.startswith(expected + " (")
+        assert new.get().name == expected
 
 
 @FUZZ
@@ -258,6 +262,42 @@ def test_an_unknown_board_theme_is_refused_with_a_message(db, session, owner):
     assert "Unknown board theme" in response.content.decode()
     session.refresh_from_db()
     assert (session.board_order, session.board_theme) == ("newest", "light")
+
+
+def turn(owner, session, direction):
+    return owner.post(
+        f"/facilitate/{session.code}/board/turn/", {"direction": direction}, HTTP_HX_REQUEST="true"
+    )
+
+
+@FUZZ
+@given(direction=texts)
+def test_board_turn_form(db, session, owner, direction):
+    services.step_go(session=session, by=session.facilitator, to=7)  # question 1: answers page
+    session.refresh_from_db()
+    before = session.board_turns
+    response = turn(owner, session, direction)
+    session.refresh_from_db()
+    if direction in ("next", "previous"):
+        assert response.status_code == 204
+        assert session.board_turns == before + (1 if direction == "next" else -1)
+    else:
+        assert response.status_code == 400
+        assert "Choose the next or the previous page." in response.content.decode()
+        assert session.board_turns == before
+
+
+def test_a_board_turn_on_a_step_without_pages_or_after_the_end_is_refused(db, session, owner):
+    services.step_go(session=session, by=session.facilitator, to=2)  # a theme: one page
+    response = turn(owner, session, "next")
+    assert response.status_code == 409
+    assert "The board has no pages on this step" in response.content.decode()
+    services.step_go(session=session, by=session.facilitator, to=7)
+    services.session_end(session=session, by=session.facilitator)
+    response = turn(owner, session, "next")
+    assert response.status_code == 400 and "ended" in response.content.decode()
+    session.refresh_from_db()
+    assert session.board_turns == 0
 
 
 @FUZZ

@@ -215,6 +215,13 @@ class Classroom(RuleBasedStateMachine):
             **HTMX,
         )
 
+    @rule(direction=st.sampled_from(["next", "previous"]))
+    def turn_board_page(self, direction):
+        """From the console; refused (409) on a step without pages, where nothing changes."""
+        url = f"/facilitate/{self.code}/board/turn/"
+        response = self.console.post(url, {"direction": direction}, **HTMX)
+        assert response.status_code in (204, 400, 409), response.status_code
+
     @rule(shared=st.booleans())
     def share(self, shared):
         data = {"username": self.co.username} | ({} if shared else {"remove": "1"})

@@ -117,6 +117,8 @@ ROWS = [
     ("post", "/facilitate/{code}/answers/{theirs}/hide/", {}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/answers/{theirs}/pin/", {}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/settings/", {"board_order": "votes"}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/board/turn/", {"direction": "next"}, facilitators(404, CONSOLE)),
+    ("get", "/facilitate/{code}/board/turn/", {}, facilitators(405, 405)),
     # Sharing further is the owner's alone.
     ("post", "/facilitate/{code}/share/", {"username": "hopper"}, facilitators(404, CONSOLE, 403)),
     ("get", "/facilitate/{code}/share/", {}, facilitators(405, 405)),

@@ -230,6 +230,19 @@ def session_share(request, code):
 
 
 @login_required
+@require_POST
+def board_turn(request, code):
+    session = _own_session(request, code)
+    try:
+        services.board_turn(
+            session=session, by=request.user, direction=request.POST.get("direction", "")
+        )
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def session_end(request, code):
     """End the session. Without a confirmed POST, ask first (works without JavaScript)."""

@@ -4,9 +4,9 @@
      is smaller, a short one stays large.
    - What comes in many parts is shown a page at a time, at full size: a question's answers,
      the guide's quotes and its people ([data-pages] in the stage). As many whole items as fit,
-     then the next ones, turning by themselves every TURN_MS (or with the arrow keys, Page
-     Up/Down or the space bar on the projecting laptop). "Answers 7–12 of 48" says where the
-     room is.
+     then the next ones, turning by themselves every TURN_MS, from the console, or with the
+     arrow keys, Page Up/Down or the space bar on the projecting laptop. "Answers 7–12 of 48"
+     says where the room is.
 
    Runs after every frame live.js applies ("seminar:applied") and on resize. Which page is on
    screen is the projector's own, like a scroll position: a reload starts at the first. */
@@ -139,18 +139,31 @@
     else if (evt.key === "ArrowLeft" || evt.key === "PageUp") { evt.preventDefault(); turn(false); }
   });
 
+  /* Pages turned from the console since this board last looked: turn as many. A reload
+     starts counting afresh (it starts at the first page, like any reload). */
+  var turns = null;
+  function remote() {
+    var el = $("#board-turns");
+    if (!el) return;
+    var n = Number(el.dataset.turns) || 0;
+    var delta = turns === null ? 0 : n - turns;
+    turns = n;
+    for (var i = 0; i < Math.min(Math.abs(delta), 50); i++) turn(delta > 0);
+  }
+
   var lastStep = null;
   document.addEventListener("seminar:applied", function () {
     var stage = $("#stage");
     var step = stage ? stage.dataset.announce : null;
     if (step !== lastStep) { start = 0; ends = []; lastStep = step; }
     layout();
+    remote();
   });
   var resizing = null;
   window.addEventListener("resize", function () {
     window.clearTimeout(resizing);
     resizing = window.setTimeout(function () { start = 0; ends = []; layout(); }, 150);
   });
-  document.addEventListener("DOMContentLoaded", layout);
+  document.addEventListener("DOMContentLoaded", function () { layout(); remote(); });
   if (document.fonts && document.fonts.ready) document.fonts.ready.then(layout);
 })();

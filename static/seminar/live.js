@@ -359,6 +359,8 @@
     var t = evt.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     var button = evt.key === "ArrowRight" ? $("#step-next") : evt.key === "ArrowLeft" ? $("#step-prev") : null;
+    if (evt.key === "[") button = $("#board-previous");  // the board's pages
+    if (evt.key === "]") button = $("#board-next");
     if (evt.key === "o" || evt.key === "O") {  // open or close the question on screen
       var agenda = $("#agenda");
       var n = agenda && agenda.dataset.question;

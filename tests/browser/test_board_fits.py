@@ -106,6 +106,24 @@ def test_answers_come_a_page_at_a_time(server, pages, viewport):
     assert len(seen) == 48
 
 
+def test_the_console_turns_the_boards_pages(server, pages):
+    session, _ = seed_big_class()
+    board = open_board(pages, server, session, PROJECTORS[1])
+    first, last, total = pager_range(board)
+    assert (first, total) == (1, 48)
+    console = open_console(pages, server, session)
+    console.get_by_role("button", name="Next page").click()
+    expect(board.locator("#board-pager")).to_contain_text(f"{last + 1}–", timeout=LIVE_MS)
+    console.keyboard.press("[")  # listed on the console: the board's previous page
+    expect(board.locator("#board-pager")).to_contain_text(f"1–{last} of 48", timeout=LIVE_MS)
+    console.keyboard.press("]")
+    expect(board.locator("#board-pager")).to_contain_text(f"{last + 1}–", timeout=LIVE_MS)
+    # A reload starts at the first page, as a reload of any page starts at its top.
+    board.reload()
+    wait_live(board)
+    expect(board.locator("#board-pager")).to_contain_text(f"1–{last} of 48")
+
+
 # The font size (px) of the first shown item of a paged step, and of a theme's text.
 ITEM_PX = """(sel) => parseFloat(getComputedStyle(
   Array.from(document.querySelectorAll(sel)).find((el) => el.getClientRects().length)
