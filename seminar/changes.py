@@ -20,6 +20,7 @@ class Change:
     sharing: bool = False  # co-facilitators added or removed
     ended: bool = False  # the session ended
     board_turn: bool = False  # the console turned the board's page
+    spotlight: bool = False  # an answer went on the board for discussion, or came off it
     questions: set[int] = field(default_factory=set)  # opened or closed (question ids)
     counts: set[int] = field(default_factory=set)  # answer counts changed (question ids)
     answers: set[int] = field(default_factory=set)  # added, edited, voted, moderated, deleted
@@ -62,6 +63,7 @@ class Change:
             sharing=self.sharing or other.sharing,
             ended=self.ended or other.ended,
             board_turn=self.board_turn or other.board_turn,
+            spotlight=self.spotlight or other.spotlight,
             questions=self.questions | other.questions,
             counts=self.counts | other.counts,
             answers=self.answers | other.answers,

@@ -11,6 +11,8 @@ class SessionError(Exception):
         "duplicate": 409,
         "name_taken": 409,
         "nothing_to_page": 409,
+        "hidden_answer": 409,
+        "spotlit": 409,
     }
 
     def __init__(self, message: str, *, code: str):

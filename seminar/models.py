@@ -52,6 +52,10 @@ class Session(models.Model):
     # Pages turned on the board from the console (+1 next, -1 previous): the board turns by
     # the difference from what it last saw. Which page is on screen stays the projector's.
     board_turns = models.IntegerField(default=0)
+    # The answer on the board for the class to discuss, if any (SpotlightLog keeps the times).
+    spotlight = models.ForeignKey(
+        "Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Bumped by every change that is broadcast: a client that sees a gap re-syncs.
     version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -193,6 +197,8 @@ class Answer(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
+    # When it was first spotlit or marked discussed: the order the class discussed answers in.
+    discussed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -207,6 +213,21 @@ class Answer(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class SpotlightLog(models.Model):
+    """When an answer was on the board for discussion, for the summary ("for how long")."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="spotlights")
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="spotlights")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+    def __str__(self):
+        return f"Answer {self.answer_id} from {self.started_at:%H:%M:%S}"
 
 
 class Vote(models.Model):

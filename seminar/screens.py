@@ -124,6 +124,13 @@ class State:
         return sorted(answers, key=lambda a: answer_sort_key(a, order))
 
     @cached_property
+    def spotlight(self) -> Answer | None:
+        """The answer on the board for discussion, with its votes, question and author."""
+        if self.session.spotlight_id is None:
+            return None
+        return selectors.answer_with_votes(self.session.spotlight_id)
+
+    @cached_property
     def show_names_publicly(self) -> bool:
         return not self.session.names_hidden
 
@@ -167,7 +174,9 @@ def answer_item(st: State, answer: Answer, audience: str, *, into: str = "", mar
 
 
 def room_stage(st: State) -> str:
-    return st.render("seminar/room.html#stage", step=st.step, state=st.focus)
+    return st.render(
+        "seminar/room.html#stage", step=st.step, state=st.focus, spotlight=st.spotlight
+    )
 
 
 def mine(
@@ -308,6 +317,7 @@ def board_stage(st: State) -> str:
         question_state=question_state(st, focus) if focus is not None else "",
         answers=answers[: conf.settings.SEMINAR_BOARD_ANSWERS],
         answer_total=len(answers),
+        spotlight=st.spotlight,
         audience="board",
         show_names=st.show_names_publicly,
     )
@@ -342,6 +352,7 @@ def agenda(st: State) -> str:
         state=st.focus,
         paged_steps=PAGED_STEPS,
         page_directions=("previous", "next"),
+        spotlight=st.spotlight,
     )
 
 
@@ -493,7 +504,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(FACILITATOR, console_head(st))
 
     # The room
-    if c.step or c.questions:
+    if c.step or c.questions or c.spotlight:
         add(STUDENTS, room_stage(st))
     for qid in sorted(counts):
         add(STUDENTS, question_state(st, st.states_by_question[qid]))
@@ -512,7 +523,12 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         }
 
     # The board
-    board_whole = c.step or c.settings or (focus is not None and focus.question_id in c.questions)
+    board_whole = (
+        c.step
+        or c.settings
+        or c.spotlight
+        or (focus is not None and focus.question_id in c.questions)
+    )
     if not board_whole and focus is not None and c.answers:
         # At the board's limit an answer going in or out moves others across it: the whole
         # list, which is bounded, instead of items.
@@ -529,7 +545,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(BOARD, question_state(st, focus))
 
     # The console
-    if c.step or c.questions:
+    if c.step or c.questions or c.spotlight:
         add(FACILITATOR, agenda(st))
     if c.step:
         add(FACILITATOR, agenda_nav(st))

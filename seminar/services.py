@@ -27,6 +27,7 @@ from seminar.models import (
     Participant,
     QuestionState,
     Session,
+    SpotlightLog,
     StepLog,
     StepNote,
     Vote,
@@ -150,7 +151,8 @@ def step_go(*, session: Session, by, to: int | str) -> Session:
         )
         session.current_step = to
         session.save(update_fields=["current_step"])
-        _publish(session, Change(step=True))
+        # The class moves on: the answer it was discussing leaves the board.
+        _publish(session, Change(step=True, **_end_spotlight(session, now)))
     return session
 
 
@@ -229,7 +231,7 @@ def session_end(*, session: Session, by) -> Session:
         QuestionState.objects.filter(session=session, is_open=True).update(
             is_open=False, closed_at=now
         )
-        _publish(session, Change(ended=True))
+        _publish(session, Change(ended=True, **_end_spotlight(session, now)))
     return session
 
 
@@ -481,7 +483,8 @@ def answer_delete(*, participant: Participant, answer_id: int) -> Question:
         _open_state(session, answer.question)
         question = answer.question
         voters = set(answer.votes.values_list("participant_id", flat=True))
-        answer.delete()
+        spotlit = session.spotlight_id == answer.pk
+        answer.delete()  # its spotlight, if on the board, goes with it (SET_NULL, CASCADE)
         _publish(
             session,
             Change(
@@ -490,6 +493,7 @@ def answer_delete(*, participant: Participant, answer_id: int) -> Question:
                 own={(participant.pk, question.pk)},
                 access={(participant.pk, question.pk)},
                 voters=voters,
+                spotlight=spotlit,
             ),
         )
     return question
@@ -546,7 +550,10 @@ def _moderate(
         setattr(answer, field, value)
         answer.save(update_fields=[field])
         counts = {answer.question_id} if field == "hidden" else set()
-        _publish(session, Change(answers={answer.pk}, counts=counts))
+        ended = {}
+        if field == "hidden" and value and session.spotlight_id == answer.pk:
+            ended = _end_spotlight(session, timezone.now())
+        _publish(session, Change(answers={answer.pk}, counts=counts, **ended))
     return answer, True
 
 
@@ -559,6 +566,91 @@ def answer_set_hidden(*, session: Session, by, answer_id: int, hidden: bool) -> 
 def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> Answer:
     """Pin an answer: first and highlighted on the board."""
     answer, _ = _moderate(session=session, by=by, answer_id=answer_id, field="pinned", value=pinned)
+    return answer
+
+
+# ---------------------------------------------------------------------------------------------
+# Discussion: the answer on the board, and which answers were discussed
+
+
+def _visible_answer(session: Session, answer_id: int) -> Answer:
+    answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
+    if answer is None:
+        raise SessionError("That answer does not exist.", code="not_found")
+    return answer
+
+
+def _end_spotlight(session: Session, now) -> dict:
+    """Take the spotlit answer off the board (the caller saves nothing else for it and
+    publishes the returned Change fields)."""
+    if session.spotlight_id is None:
+        return {}
+    ended = session.spotlight_id
+    SpotlightLog.objects.filter(session=session, ended_at__isnull=True).update(ended_at=now)
+    session.spotlight = None
+    session.save(update_fields=["spotlight"])
+    return {"spotlight": True, "answers": {ended}}
+
+
+def answer_spotlight(*, session: Session, by, answer_id: int) -> Answer:
+    """Put one answer on the board, large, for the class to discuss; it counts as discussed.
+    The answer on the board before it leaves."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        answer = _visible_answer(session, answer_id)
+        if answer.hidden:
+            raise SessionError(
+                "A hidden answer cannot go on the board. Unhide it first.", code="hidden_answer"
+            )
+        if session.spotlight_id == answer.pk:
+            return answer
+        now = timezone.now()
+        before = _end_spotlight(session, now).get("answers", set())
+        SpotlightLog.objects.create(session=session, answer=answer, started_at=now)
+        if answer.discussed_at is None:
+            answer.discussed_at = now
+            answer.save(update_fields=["discussed_at"])
+        session.spotlight = answer
+        session.save(update_fields=["spotlight"])
+        _publish(session, Change(spotlight=True, answers={answer.pk} | before))
+    return answer
+
+
+def spotlight_end(*, session: Session, by) -> Session:
+    """Back from the spotlit answer to the step's own board."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        ended = _end_spotlight(session, timezone.now())
+        if ended:
+            _publish(session, Change(**ended))
+    return session
+
+
+def answer_set_discussed(*, session: Session, by, answer_id: int, discussed: bool) -> Answer:
+    """Mark an answer discussed (or take the mark back) without putting it on the board."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        answer = _visible_answer(session, answer_id)
+        if (answer.discussed_at is not None) == discussed:
+            return answer
+        if discussed and answer.hidden:
+            raise SessionError(
+                "A hidden answer cannot be marked discussed. Unhide it first.",
+                code="hidden_answer",
+            )
+        if not discussed and session.spotlight_id == answer.pk:
+            raise SessionError(
+                "This answer is on the board now: end the spotlight first.", code="spotlit"
+            )
+        answer.discussed_at = timezone.now() if discussed else None
+        answer.save(update_fields=["discussed_at"])
+        _publish(session, Change(answers={answer.pk}))
     return answer
 
 

@@ -46,6 +46,17 @@ seminar_patterns = [
     ),
     path("facilitate/<code:code>/answers/<int:pk>/hide/", console.answer_hide, name="answer_hide"),
     path("facilitate/<code:code>/answers/<int:pk>/pin/", console.answer_pin, name="answer_pin"),
+    path(
+        "facilitate/<code:code>/answers/<int:pk>/discussed/",
+        console.answer_discussed,
+        name="answer_discussed",
+    ),
+    path(
+        "facilitate/<code:code>/answers/<int:pk>/spotlight/",
+        console.answer_spotlight,
+        name="answer_spotlight",
+    ),
+    path("facilitate/<code:code>/spotlight/end/", console.spotlight_end, name="spotlight_end"),
     path("facilitate/<code:code>/board/turn/", console.board_turn, name="board_turn"),
     path("facilitate/<code:code>/settings/", console.session_settings, name="session_settings"),
     path("facilitate/<code:code>/end/", console.session_end, name="session_end"),

@@ -215,6 +215,28 @@ class Classroom(RuleBasedStateMachine):
             **HTMX,
         )
 
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3))
+    def spotlight(self, name, number):
+        """Refused (409) for a hidden answer: nothing changes then."""
+        answer = self._answer(name, number)
+        if answer is not None:
+            url = f"/facilitate/{self.code}/answers/{answer.pk}/spotlight/"
+            response = self.console.post(url, **HTMX)
+            assert response.status_code in (204, 400, 409), response.status_code
+
+    @rule()
+    def end_spotlight(self):
+        response = self.console.post(f"/facilitate/{self.code}/spotlight/end/", **HTMX)
+        assert response.status_code in (204, 400), response.status_code
+
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), discussed=st.booleans())
+    def mark_discussed(self, name, number, discussed):
+        answer = self._answer(name, number)
+        if answer is not None:
+            url = f"/facilitate/{self.code}/answers/{answer.pk}/discussed/"
+            response = self.console.post(url, {"value": "1" if discussed else "0"}, **HTMX)
+            assert response.status_code in (204, 400, 409), response.status_code
+
     @rule(direction=st.sampled_from(["next", "previous"]))
     def turn_board_page(self, direction):
         """From the console; refused (409) on a step without pages, where nothing changes."""

@@ -118,6 +118,10 @@ ROWS = [
     ("post", "/facilitate/{code}/answers/{theirs}/pin/", {}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/settings/", {"board_order": "votes"}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/board/turn/", {"direction": "next"}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/spotlight/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/discussed/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/spotlight/end/", {}, facilitators(404, CONSOLE)),
+    ("get", "/facilitate/{code}/spotlight/end/", {}, facilitators(405, 405)),
     ("get", "/facilitate/{code}/board/turn/", {}, facilitators(405, 405)),
     # Sharing further is the owner's alone.
     ("post", "/facilitate/{code}/share/", {"username": "hopper"}, facilitators(404, CONSOLE, 403)),

@@ -192,6 +192,39 @@ def answer_pin(request, code, pk):
 
 @login_required
 @require_POST
+def answer_discussed(request, code, pk):
+    return _moderation(
+        request,
+        code,
+        pk,
+        lambda value, **kw: services.answer_set_discussed(discussed=value, **kw),
+    )
+
+
+@login_required
+@require_POST
+def answer_spotlight(request, code, pk):
+    session = _own_session(request, code)
+    try:
+        services.answer_spotlight(session=session, by=request.user, answer_id=pk)
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session)
+
+
+@login_required
+@require_POST
+def spotlight_end(request, code):
+    session = _own_session(request, code)
+    try:
+        services.spotlight_end(session=session, by=request.user)
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session)
+
+
+@login_required
+@require_POST
 def session_settings(request, code):
     session = _own_session(request, code)
     order = request.POST.get("board_order")

@@ -352,6 +352,32 @@
     announce("Could not reach the server. Your text is kept; try again in a moment.");
   });
 
+  /* --- console: discussion ------------------------------------------------- */
+
+  /* "Not yet discussed / Discussed / All": the list's data-show, which CSS reads; kept on the
+     card, outside the regions the stream re-renders. */
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    var set = input && input.closest ? input.closest("[data-filter-for]") : null;
+    if (!set) return;
+    set.parentNode.setAttribute("data-show", input.value);
+  });
+
+  /* The Spotlight button of the answer after (or before) the one on the board, among the
+     shown answers to the question on screen. */
+  function spotlightStep(direction) {
+    var agenda = $("#agenda");
+    var n = agenda && agenda.dataset.question;
+    var list = n ? document.getElementById("answers-" + n) : null;
+    if (!list) return null;
+    var items = $all("li.answer:not(.is-hidden)", list).filter(function (li) { return li.offsetParent !== null; });
+    if (!items.length) return null;
+    var at = items.findIndex(function (li) { return li.classList.contains("is-spotlit"); });
+    var next = at === -1 ? (direction > 0 ? 0 : items.length - 1) : at + direction;
+    if (next < 0 || next >= items.length) return null;
+    return $("button.spotlight-button", items[next]);
+  }
+
   /* --- console keys -------------------------------------------------------- */
 
   document.addEventListener("keydown", function (evt) {
@@ -359,6 +385,9 @@
     var t = evt.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     var button = evt.key === "ArrowRight" ? $("#step-next") : evt.key === "ArrowLeft" ? $("#step-prev") : null;
+    if (evt.key === "n" || evt.key === "N" || evt.key === "p" || evt.key === "P") {
+      button = spotlightStep(evt.key.toLowerCase() === "n" ? 1 : -1);
+    }
     if (evt.key === "[") button = $("#board-previous");  // the board's pages
     if (evt.key === "]") button = $("#board-next");
     if (evt.key === "o" || evt.key === "O") {  // open or close the question on screen
