@@ -130,6 +130,8 @@ CSV_HEADER = [
     "votes",
     "pinned",
     "hidden",
+    "discussed_order",
+    "discussed_seconds",
     "created_at",
     "edited_at",
 ]
@@ -149,6 +151,8 @@ def render_csv(data: dict) -> bytes:
                     a["votes"],
                     a["pinned"],
                     a["hidden"],
+                    a["discussed"] or "",
+                    a["discussed_seconds"],
                     _iso(a["created_at"]),
                     _iso(a["edited_at"]),
                 ]
@@ -200,6 +204,22 @@ def _local(value: datetime | None, fmt: str) -> str:
     return timezone.localtime(value).strftime(fmt) if value else "—"
 
 
+def ordinal(n: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 11 -> "11th", 23 -> "23rd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def discussed_text(a: dict) -> str:
+    """ "discussed 2nd, 3 min on the board", or "" for an answer not discussed."""
+    if not a["discussed"]:
+        return ""
+    text = f"discussed {ordinal(a['discussed'])}"
+    if a["discussed_seconds"]:
+        text += f", {format_duration(a['discussed_seconds'])} on the board"
+    return text
+
+
 def _votes(n: int) -> str:
     return f"{n} vote" if n == 1 else f"{n} votes"
 
@@ -230,6 +250,7 @@ def render_md(data: dict) -> bytes:
         f"- Ended: {_local(s['ended_at'], '%H:%M') if s['ended_at'] else 'still running'}",
         f"- Duration: {format_duration(s['duration_seconds'])}",
         f"- Participants: {total}",
+        f"- Answers discussed: {s['discussed_count']}",
         f"- Names: {'pseudonyms' if data['names'] == 'pseudonyms' else 'real names'}",
         "",
         "## Timeline",
@@ -253,6 +274,8 @@ def render_md(data: dict) -> bytes:
             lines += [answered + ".", ""]
             for a in q["answers"]:
                 marks = "".join(f" ({mark})" for mark in ("pinned", "hidden") if a[mark])
+                if a["discussed"]:
+                    marks += f" ({discussed_text(a)})"
                 lines.append(
                     f"- **{md_line(a['author'])}**, {_votes(a['votes'])}{marks}: "
                     f"{md_block(a['text'], '  ')}"
@@ -298,7 +321,14 @@ def page_context(data: dict) -> dict:
             {**step, "spent": format_duration(step["seconds"]) if step["visits"] else "—"}
             for step in data["steps"]
         ],
-        "questions": [{**q, "answered_text": answered_text(q)} for q in data["questions"]],
+        "questions": [
+            {
+                **q,
+                "answered_text": answered_text(q),
+                "answers": [{**a, "discussed_text": discussed_text(a)} for a in q["answers"]],
+            }
+            for q in data["questions"]
+        ],
     }
     return {
         "data": data,

@@ -550,10 +550,10 @@ def _moderate(
         setattr(answer, field, value)
         answer.save(update_fields=[field])
         counts = {answer.question_id} if field == "hidden" else set()
-        ended = {}
+        change = Change(answers={answer.pk}, counts=counts)
         if field == "hidden" and value and session.spotlight_id == answer.pk:
-            ended = _end_spotlight(session, timezone.now())
-        _publish(session, Change(answers={answer.pk}, counts=counts, **ended))
+            change = change.merge(Change(**_end_spotlight(session, timezone.now())))
+        _publish(session, change)
     return answer, True
 
 

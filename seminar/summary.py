@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from seminar import selectors
-from seminar.models import Answer, Session, StepLog, StepNote
+from seminar.models import Answer, Session, SpotlightLog, StepLog, StepNote
 
 SCHEMA = "seminar.session/2"
 NAMES = ("real", "pseudonyms")
@@ -78,6 +78,18 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         if note.text.strip()
     }
 
+    # Discussion: the order answers were first discussed in, and their time on the board.
+    discussed = list(
+        Answer.objects.filter(session=session, discussed_at__isnull=False)
+        .order_by("discussed_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    discussed_order = {pk: n for n, pk in enumerate(discussed, start=1)}
+    spotlight_seconds: dict[int, int] = {}
+    for log in SpotlightLog.objects.filter(session=session):
+        seconds = max(0, int(((log.ended_at or end) - log.started_at).total_seconds()))
+        spotlight_seconds[log.answer_id] = spotlight_seconds.get(log.answer_id, 0) + seconds
+
     states = {state.question_id: state for state in selectors.question_states(session)}
     answers_by_question: dict[int, list[dict]] = {}
     answers = (
@@ -95,6 +107,8 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "votes": answer.vote_count,
                 "pinned": answer.pinned,
                 "hidden": answer.hidden,
+                "discussed": discussed_order.get(answer.pk),
+                "discussed_seconds": spotlight_seconds.get(answer.pk, 0),
                 "created_at": answer.created_at,
                 "edited_at": answer.edited_at,
             }
@@ -142,6 +156,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
             "live": session.is_live,
             "duration_seconds": max(0, int((end - session.created_at).total_seconds())),
             "participant_count": len(participants),
+            "discussed_count": len(discussed),
             "settings": {
                 "names_hidden": session.names_hidden,
                 "answer_first": session.answer_first,

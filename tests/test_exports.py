@@ -24,7 +24,15 @@ from markdown_it import MarkdownIt
 
 from seminar import exports, services
 from seminar.exports import md_line
-from seminar.models import Answer, Participant, QuestionState, Session, StepLog, Vote
+from seminar.models import (
+    Answer,
+    Participant,
+    QuestionState,
+    Session,
+    SpotlightLog,
+    StepLog,
+    Vote,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden-summary.md"
@@ -44,6 +52,10 @@ ANSWERS = [
 # (voter index, answer index)
 VOTES = [(1, 0), (2, 0), (0, 1), (0, 3), (0, 5), (2, 4)]
 HIDDEN, PINNED = 3, 5
+# Answers discussed, in order: the first two spotlit (answer index, from, to in minutes).
+DISCUSSED = (0, 2, 4)
+SPOTLIGHTS = [(0, 40, 42), (2, 42, 45)]
+DISCUSSION = {0: (1, 120), 2: (2, 180), 4: (3, 0)}  # answer index: (order, seconds on board)
 
 
 def at(minutes: int) -> datetime:
@@ -73,6 +85,14 @@ def build_session(facilitator, guide, *, end=True) -> Session:
     # lobby, overview, theme 1, back to overview, question 1, question 2
     for to in (1, 2, 1, 7, 8):
         session = services.step_go(session=session, by=facilitator, to=to)
+    # Discussed: Ana's and Émile's answers to question 1 on the board in turn, then
+    # Ana's answer to question 2 marked discussed from the console.
+    for index in DISCUSSED[:2]:
+        services.answer_spotlight(session=session, by=facilitator, answer_id=answers[index].pk)
+    services.spotlight_end(session=session, by=facilitator)
+    services.answer_set_discussed(
+        session=session, by=facilitator, answer_id=answers[DISCUSSED[2]].pk, discussed=True
+    )
     services.note_save(
         session=session,
         by=facilitator,
@@ -101,6 +121,12 @@ def build_session(facilitator, guide, *, end=True) -> Session:
     for i, answer in enumerate(answers):
         Answer.objects.filter(pk=answer.pk).update(created_at=at(36 + i))
     Answer.objects.filter(pk=answers[0].pk).update(edited_at=at(50))
+    for (index, start, stop), log in zip(
+        SPOTLIGHTS, SpotlightLog.objects.filter(session=session).order_by("pk"), strict=True
+    ):
+        SpotlightLog.objects.filter(pk=log.pk).update(started_at=at(start), ended_at=at(stop))
+        Answer.objects.filter(pk=answers[index].pk).update(discussed_at=at(start))
+    Answer.objects.filter(pk=answers[DISCUSSED[2]].pk).update(discussed_at=at(62))
     QuestionState.objects.filter(session=session, question__number__in=[1, 2]).update(
         opened_at=at(10), closed_at=at(70) if end else None
     )
@@ -129,6 +155,12 @@ def neutral(text: str) -> str:
 
 def iso(value):
     return value.replace(microsecond=0).isoformat() if value else ""
+
+
+def discussion_of(answer) -> tuple[int | None, int]:
+    """(order discussed, seconds on the board) as build_session made them."""
+    index = [text for _, _, text in ANSWERS].index(answer.text)
+    return DISCUSSION.get(index, (None, 0))
 
 
 def db_answers(session):
@@ -190,6 +222,8 @@ def test_csv_has_one_row_per_answer_field_by_field(rich, facilitator_client):
             str(a.vote_total),
             "yes" if a.pinned else "no",
             "yes" if a.hidden else "no",
+            str(discussion_of(a)[0] or ""),
+            str(discussion_of(a)[1]),
             iso(a.created_at),
             iso(a.edited_at),
         ]
@@ -201,7 +235,8 @@ def test_csv_has_one_row_per_answer_field_by_field(rich, facilitator_client):
     assert by_text["'-2 secret hidden remark"][2] == "'=cmd"
     assert by_text["'-2 secret hidden remark"][6] == "yes"
     assert by_text["Plain answer, pinned"][5] == "yes"
-    assert by_text['Commas, "quotes", and\nnewlines 🎉'][8] == "2025-03-04T14:50:00+00:00"
+    assert by_text['Commas, "quotes", and\nnewlines 🎉'][7:9] == ["1", "120"]  # discussed first
+    assert by_text['Commas, "quotes", and\nnewlines 🎉'][10] == "2025-03-04T14:50:00+00:00"
 
 
 def test_csv_with_pseudonyms_numbers_people_by_join_order(rich, facilitator_client):
@@ -284,6 +319,8 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
             "votes": db.vote_total,
             "pinned": db.pinned,
             "hidden": db.hidden,
+            "discussed": discussion_of(db)[0],
+            "discussed_seconds": discussion_of(db)[1],
             "created_at": iso(db.created_at),
             "edited_at": iso(db.edited_at) or None,
         }
