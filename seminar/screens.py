@@ -351,7 +351,6 @@ def agenda(st: State) -> str:
         steps=st.steps,
         state=st.focus,
         paged_steps=PAGED_STEPS,
-        page_directions=("previous", "next"),
         spotlight=st.spotlight,
     )
 

@@ -360,7 +360,7 @@
     var input = evt.target;
     var set = input && input.closest ? input.closest("[data-filter-for]") : null;
     if (!set) return;
-    set.parentNode.setAttribute("data-show", input.value);
+    set.closest(".console-question").setAttribute("data-show", input.value);
   });
 
   /* The Spotlight button of the answer after (or before) the one on the board, among the
@@ -378,6 +378,10 @@
     return $("button.spotlight-button", items[next]);
   }
 
+  function shownButton(sel) {
+    return $all(sel).filter(function (b) { return b.offsetParent !== null; })[0] || null;
+  }
+
   /* --- console keys -------------------------------------------------------- */
 
   document.addEventListener("keydown", function (evt) {
@@ -388,8 +392,8 @@
     if (evt.key === "n" || evt.key === "N" || evt.key === "p" || evt.key === "P") {
       button = spotlightStep(evt.key.toLowerCase() === "n" ? 1 : -1);
     }
-    if (evt.key === "[") button = $("#board-previous");  // the board's pages
-    if (evt.key === "]") button = $("#board-next");
+    if (evt.key === "[") button = shownButton(".board-previous");  // the board's pages
+    if (evt.key === "]") button = shownButton(".board-next");
     if (evt.key === "o" || evt.key === "O") {  // open or close the question on screen
       var agenda = $("#agenda");
       var n = agenda && agenda.dataset.question;

@@ -45,7 +45,7 @@ def test_a_spotlit_answer_fills_the_board_and_the_class_sees_which(server, pages
     )
     expect(first).to_contain_text("Discussed")
     # The filter: not yet discussed hides the two discussed ones.
-    console.get_by_label("Not yet discussed").first.check()
+    console.get_by_label("Not discussed yet").first.check()
     expect(first).to_be_hidden()
     console.get_by_label("All").first.check()
 
