@@ -13,6 +13,8 @@ class SessionError(Exception):
         "nothing_to_page": 409,
         "hidden_answer": 409,
         "spotlit": 409,
+        "pending_answer": 409,
+        "not_pending": 409,
     }
 
     def __init__(self, message: str, *, code: str):

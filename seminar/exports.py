@@ -130,6 +130,7 @@ CSV_HEADER = [
     "votes",
     "pinned",
     "hidden",
+    "waiting",
     "discussed_order",
     "discussed_seconds",
     "created_at",
@@ -151,6 +152,7 @@ def render_csv(data: dict) -> bytes:
                     a["votes"],
                     a["pinned"],
                     a["hidden"],
+                    a["waiting"],
                     a["discussed"] or "",
                     a["discussed_seconds"],
                     _iso(a["created_at"]),
@@ -271,9 +273,13 @@ def render_md(data: dict) -> bytes:
             answered = answered_text(q)
             if q["hidden"]:
                 answered += f"; {q['hidden']} hidden"
+            if q["waiting"]:
+                answered += f"; {q['waiting']} waiting for review"
             lines += [answered + ".", ""]
             for a in q["answers"]:
                 marks = "".join(f" ({mark})" for mark in ("pinned", "hidden") if a[mark])
+                if a["waiting"]:
+                    marks += " (waiting for review)"
                 if a["discussed"]:
                     marks += f" ({discussed_text(a)})"
                 lines.append(

@@ -41,6 +41,10 @@ class Session(models.Model):
         default=True,
         help_text="Students see classmates' answers to a question only after posting their own.",
     )
+    approve_first = models.BooleanField(
+        default=False,
+        help_text="New answers wait for the facilitator's approval before anyone else sees them.",
+    )
     board_order = models.CharField(
         max_length=10, choices=BoardOrder.choices, default=BoardOrder.NEWEST
     )
@@ -196,6 +200,8 @@ class Answer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
+    # Approve-first: waiting for review, seen only by its author and the facilitators.
+    pending = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
     # When it was first spotlit or marked discussed: the order the class discussed answers in.
     discussed_at = models.DateTimeField(null=True, blank=True)
@@ -213,6 +219,11 @@ class Answer(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+    @property
+    def shown(self) -> bool:
+        """Seen by the class: not hidden, not waiting for review."""
+        return not self.hidden and not self.pending
 
 
 class SpotlightLog(models.Model):

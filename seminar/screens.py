@@ -31,6 +31,10 @@ def render(template_name: str, context: dict, request=None) -> str:
     return render_to_string(template_name, context, request=request)
 
 
+# Approve-first's two answers to a waiting answer: the form value and the button's label.
+REVIEW_CHOICES = (("1", "Approve"), ("0", "Hide"))
+
+
 def answer_sort_key(answer: Answer, order: str) -> tuple:
     """Pinned first, then most votes (when asked), then newest: live.js sorts lists the same."""
     votes = answer.vote_count if order == "votes" else 0
@@ -63,7 +67,12 @@ class State:
     def render(self, template_name: str, **context) -> str:
         return render(
             template_name,
-            {"session": self.session, "guide": self.session.guide, **context},
+            {
+                "session": self.session,
+                "guide": self.session.guide,
+                "review_choices": REVIEW_CHOICES,
+                **context,
+            },
             self.request,
         )
 
@@ -109,7 +118,8 @@ class State:
         return selectors.online_count(self.session)
 
     def answers(self, question_id: int, *, include_hidden: bool = False) -> list[Answer]:
-        """A question's answers with their votes (hidden ones only when asked), unsorted."""
+        """A question's answers with their votes (hidden and waiting ones only when asked),
+        unsorted."""
         if question_id not in self._answers:
             self._answers[question_id] = list(
                 selectors.answers_with_votes(
@@ -117,7 +127,7 @@ class State:
                 )
             )
         answers = self._answers[question_id]
-        return answers if include_hidden else [a for a in answers if not a.hidden]
+        return answers if include_hidden else [a for a in answers if a.shown]
 
     def sorted_answers(self, question_id: int, order: str, *, include_hidden=False):
         answers = self.answers(question_id, include_hidden=include_hidden)
@@ -569,7 +579,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
                 continue
             qid, list_id = answer.question_id, f"answers-{answer.question.number}"
             on_board = focus is not None and focus.question_id == qid
-            if answer.hidden:
+            if not answer.shown:
                 add(audiences.readers(qid), removal(answer_id))
                 if on_board and not board_whole:
                     add(BOARD, removal(answer_id))

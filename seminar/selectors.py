@@ -84,7 +84,7 @@ def current_step(session: Session) -> Step:
 
 def question_states(session: Session, **only) -> list[QuestionState]:
     """Every discussion question of the session with its state, in order, with counts:
-    `answer_count` (visible answers), `answered_count` (students who answered, one answer
+    `answer_count` (visible answers), `pending_count` (waiting for review), `answered_count` (students who answered, one answer
     each, hidden ones included) and `participant_count` (students who were here while it was
     open, `present_students`). `only` narrows it down to one (`question_id=…` or
     `question__number=…`): a broadcast about one question needs one."""
@@ -101,7 +101,15 @@ def question_states(session: Session, **only) -> list[QuestionState]:
         .annotate(
             answer_count=Count(
                 "question__answers",
-                filter=Q(question__answers__session=session, question__answers__hidden=False),
+                filter=Q(
+                    question__answers__session=session,
+                    question__answers__hidden=False,
+                    question__answers__pending=False,
+                ),
+            ),
+            pending_count=Count(
+                "question__answers",
+                filter=Q(question__answers__session=session, question__answers__pending=True),
             ),
             answered_count=Count("question__answers", filter=Q(question__answers__session=session)),
             participant_count=Coalesce(Subquery(present, output_field=IntegerField()), 0),
@@ -138,8 +146,8 @@ def answers_with_votes(session: Session, *, question: Question | None = None, in
     )
     if question is not None:
         answers = answers.filter(question=question)
-    if not include_hidden:
-        answers = answers.filter(hidden=False)
+    if not include_hidden:  # nor those waiting for review
+        answers = answers.filter(hidden=False, pending=False)
     return answers
 
 

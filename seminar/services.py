@@ -172,8 +172,10 @@ def session_update_settings(
     names_hidden: bool | None = None,
     answer_first: bool | None = None,
     board_theme: str | None = None,
+    approve_first: bool | None = None,
 ) -> Session:
-    """Board order and theme, names on the board, answer-first. Every screen follows."""
+    """Board order and theme, names on the board, answer-first, approve-first. Every screen
+    follows. Turning approve-first off releases no waiting answer: each still needs a look."""
     _check_facilitator(session, by)
     with transaction.atomic():
         session = _locked(session)
@@ -192,7 +194,17 @@ def session_update_settings(
             session.names_hidden = names_hidden
         if answer_first is not None:
             session.answer_first = answer_first
-        session.save(update_fields=["board_order", "board_theme", "names_hidden", "answer_first"])
+        if approve_first is not None:
+            session.approve_first = approve_first
+        session.save(
+            update_fields=[
+                "board_order",
+                "board_theme",
+                "names_hidden",
+                "answer_first",
+                "approve_first",
+            ]
+        )
         _publish(session, Change(settings=True))
     return session
 
@@ -433,6 +445,7 @@ def answer_post(
             participant=participant,
             text=text,
             client_token=token,
+            pending=session.approve_first,
         )
         _publish(
             session,
@@ -470,8 +483,18 @@ def answer_edit(*, participant: Participant, answer_id: int, text: str) -> Answe
             return answer
         answer.text = text
         answer.edited_at = timezone.now()
-        answer.save(update_fields=["text", "edited_at"])
-        _publish(session, Change(answers={answer.pk}, own={(participant.pk, answer.question_id)}))
+        # Approve-first: what the facilitator approved is not what it says now.
+        requeued = session.approve_first and not answer.pending and not answer.hidden
+        answer.pending = answer.pending or requeued
+        answer.save(update_fields=["text", "edited_at", "pending"])
+        _publish(
+            session,
+            Change(
+                answers={answer.pk},
+                own={(participant.pk, answer.question_id)},
+                counts={answer.question_id} if requeued else set(),
+            ),
+        )
     return answer
 
 
@@ -506,7 +529,10 @@ def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) ->
     with transaction.atomic():
         session = _locked(participant.session)
         _check_live(session)
-        answer = Answer.objects.filter(pk=answer_id, session=session, hidden=False).first()
+        answer = (
+            Answer.objects.filter(pk=answer_id, session=session, hidden=False, pending=False)
+            .first()
+        )
         if answer is None:
             raise SessionError("That answer does not exist.", code="not_found")
         if answer.participant_id == participant.pk:
@@ -569,6 +595,62 @@ def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> 
     return answer
 
 
+def answer_review(*, session: Session, by, answer_id: int, approve: bool) -> Answer:
+    """Approve-first: let a waiting answer show (approve) or hide it for good (not approve)."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
+        if answer is None:
+            raise SessionError("That answer does not exist.", code="not_found")
+        if not answer.pending:
+            raise SessionError(
+                "This answer is not waiting for review (it was approved or hidden already).",
+                code="not_pending",
+            )
+        answer.pending = False
+        answer.hidden = answer.hidden or not approve
+        answer.save(update_fields=["pending", "hidden"])
+        _publish(
+            session,
+            Change(
+                answers={answer.pk},
+                counts={answer.question_id},
+                own={(answer.participant_id, answer.question_id)},
+            ),
+        )
+    return answer
+
+
+def answers_review_all(*, session: Session, by, number: int, approve: bool) -> int:
+    """Approve (or hide) every answer to question `number` waiting for review; how many."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        question = _question(session, number)
+        waiting = list(
+            Answer.objects.select_for_update().filter(
+                session=session, question=question, pending=True
+            )
+        )
+        if not waiting:
+            raise SessionError(
+                f"No answer to question {number} is waiting for review.", code="not_pending"
+            )
+        ids = [a.pk for a in waiting]
+        update = {"pending": False} | ({} if approve else {"hidden": True})
+        Answer.objects.filter(pk__in=ids).update(**update)
+        _publish(
+            session,
+            Change(
+                answers=set(ids),
+                counts={question.pk},
+                own={(a.participant_id, question.pk) for a in waiting},
+            ),
+        )
+    return len(ids)
+
+
 # ---------------------------------------------------------------------------------------------
 # Discussion: the answer on the board, and which answers were discussed
 
@@ -603,6 +685,10 @@ def answer_spotlight(*, session: Session, by, answer_id: int) -> Answer:
         if answer.hidden:
             raise SessionError(
                 "A hidden answer cannot go on the board. Unhide it first.", code="hidden_answer"
+            )
+        if answer.pending:
+            raise SessionError(
+                "This answer is waiting for review: approve it first.", code="pending_answer"
             )
         if session.spotlight_id == answer.pk:
             return answer
@@ -639,9 +725,9 @@ def answer_set_discussed(*, session: Session, by, answer_id: int, discussed: boo
         answer = _visible_answer(session, answer_id)
         if (answer.discussed_at is not None) == discussed:
             return answer
-        if discussed and answer.hidden:
+        if discussed and (answer.hidden or answer.pending):
             raise SessionError(
-                "A hidden answer cannot be marked discussed. Unhide it first.",
+                "Only an answer the class can see can be marked discussed.",
                 code="hidden_answer",
             )
         if not discussed and session.spotlight_id == answer.pk:

@@ -107,6 +107,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "votes": answer.vote_count,
                 "pinned": answer.pinned,
                 "hidden": answer.hidden,
+                "waiting": answer.pending,
                 "discussed": discussed_order.get(answer.pk),
                 "discussed_seconds": spotlight_seconds.get(answer.pk, 0),
                 "created_at": answer.created_at,
@@ -134,6 +135,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "answered": answered,
                 "answered_share": round(answered / present, 4) if present else None,
                 "hidden": sum(1 for a in listed if a["hidden"]),
+                "waiting": sum(1 for a in listed if a["waiting"]),
                 "answers": listed,
             }
         )
@@ -160,6 +162,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
             "settings": {
                 "names_hidden": session.names_hidden,
                 "answer_first": session.answer_first,
+                "approve_first": session.approve_first,
                 "board_order": session.board_order,
             },
         },
@@ -205,11 +208,12 @@ def sections(data: dict) -> list[dict]:
 
 
 def visible_only(data: dict) -> dict:
-    """A copy without hidden answers (the counts stay as they are), for the summary page."""
+    """A copy without hidden answers nor answers waiting for review (the counts stay as they
+    are), for the summary page."""
     return {
         **data,
         "questions": [
-            {**q, "answers": [a for a in q["answers"] if not a["hidden"]]}
+            {**q, "answers": [a for a in q["answers"] if not a["hidden"] and not a["waiting"]]}
             for q in data["questions"]
         ],
     }

@@ -47,6 +47,16 @@ seminar_patterns = [
     path("facilitate/<code:code>/answers/<int:pk>/hide/", console.answer_hide, name="answer_hide"),
     path("facilitate/<code:code>/answers/<int:pk>/pin/", console.answer_pin, name="answer_pin"),
     path(
+        "facilitate/<code:code>/answers/<int:pk>/review/",
+        console.answer_review,
+        name="answer_review",
+    ),
+    path(
+        "facilitate/<code:code>/q/<int:number>/review/",
+        console.answers_review_all,
+        name="answers_review_all",
+    ),
+    path(
         "facilitate/<code:code>/answers/<int:pk>/discussed/",
         console.answer_discussed,
         name="answer_discussed",

@@ -202,8 +202,9 @@ class Classroom(RuleBasedStateMachine):
         theme=st.sampled_from(["light", "dark"]),
         names_hidden=st.booleans(),
         answer_first=st.booleans(),
+        approve_first=st.booleans(),
     )
-    def board_settings(self, order, theme, names_hidden, answer_first):
+    def board_settings(self, order, theme, names_hidden, answer_first, approve_first=False):
         self.console.post(
             f"/facilitate/{self.code}/settings/",
             {
@@ -211,9 +212,25 @@ class Classroom(RuleBasedStateMachine):
                 "board_theme": theme,
                 "names_hidden": "1" if names_hidden else "0",
                 "answer_first": "1" if answer_first else "0",
+                "approve_first": "1" if approve_first else "0",
             },
             **HTMX,
         )
+
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), approve=st.booleans())
+    def review(self, name, number, approve):
+        """Approve-first: refused (409) for an answer not waiting, where nothing changes."""
+        answer = self._answer(name, number)
+        if answer is not None:
+            url = f"/facilitate/{self.code}/answers/{answer.pk}/review/"
+            response = self.console.post(url, {"value": "1" if approve else "0"}, **HTMX)
+            assert response.status_code in (204, 409), response.status_code
+
+    @rule(number=st.integers(1, 3), approve=st.booleans())
+    def review_all(self, number, approve):
+        url = f"/facilitate/{self.code}/q/{number}/review/"
+        response = self.console.post(url, {"value": "1" if approve else "0"}, **HTMX)
+        assert response.status_code in (204, 409), response.status_code
 
     @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3))
     def spotlight(self, name, number):

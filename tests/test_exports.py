@@ -222,6 +222,7 @@ def test_csv_has_one_row_per_answer_field_by_field(rich, facilitator_client):
             str(a.vote_total),
             "yes" if a.pinned else "no",
             "yes" if a.hidden else "no",
+            "yes" if a.pending else "no",
             str(discussion_of(a)[0] or ""),
             str(discussion_of(a)[1]),
             iso(a.created_at),
@@ -235,8 +236,8 @@ def test_csv_has_one_row_per_answer_field_by_field(rich, facilitator_client):
     assert by_text["'-2 secret hidden remark"][2] == "'=cmd"
     assert by_text["'-2 secret hidden remark"][6] == "yes"
     assert by_text["Plain answer, pinned"][5] == "yes"
-    assert by_text['Commas, "quotes", and\nnewlines 🎉'][7:9] == ["1", "120"]  # discussed first
-    assert by_text['Commas, "quotes", and\nnewlines 🎉'][10] == "2025-03-04T14:50:00+00:00"
+    assert by_text['Commas, "quotes", and\nnewlines 🎉'][8:10] == ["1", "120"]  # discussed first
+    assert by_text['Commas, "quotes", and\nnewlines 🎉'][11] == "2025-03-04T14:50:00+00:00"
 
 
 def test_csv_with_pseudonyms_numbers_people_by_join_order(rich, facilitator_client):
@@ -319,6 +320,7 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
             "votes": db.vote_total,
             "pinned": db.pinned,
             "hidden": db.hidden,
+            "waiting": db.pending,
             "discussed": discussion_of(db)[0],
             "discussed_seconds": discussion_of(db)[1],
             "created_at": iso(db.created_at),

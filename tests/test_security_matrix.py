@@ -121,6 +121,9 @@ ROWS = [
     ("post", "/facilitate/{code}/answers/{theirs}/spotlight/", {}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/answers/{theirs}/discussed/", {}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/spotlight/end/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/review/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/q/1/review/", {"value": "1"}, facilitators(404, CONSOLE)),
+    ("get", "/facilitate/{code}/q/1/review/", {}, facilitators(405, 405)),
     ("get", "/facilitate/{code}/spotlight/end/", {}, facilitators(405, 405)),
     ("get", "/facilitate/{code}/board/turn/", {}, facilitators(405, 405)),
     # Sharing further is the owner's alone.

@@ -72,7 +72,9 @@ def session_list(request):
         .select_related("guide")
         .annotate(
             participant_count=Count("participants", distinct=True),
-            answer_count=Count("answers", filter=Q(answers__hidden=False), distinct=True),
+            answer_count=Count(
+                "answers", filter=Q(answers__hidden=False, answers__pending=False), distinct=True
+            ),
         )
         .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
     )
@@ -192,6 +194,30 @@ def answer_pin(request, code, pk):
 
 @login_required
 @require_POST
+def answer_review(request, code, pk):
+    return _moderation(
+        request,
+        code,
+        pk,
+        lambda value, **kw: services.answer_review(approve=value, **kw),
+    )
+
+
+@login_required
+@require_POST
+def answers_review_all(request, code, number):
+    session = _own_session(request, code)
+    try:
+        services.answers_review_all(
+            session=session, by=request.user, number=number, approve=_flag(request)
+        )
+    except SessionError as error:
+        return _refused(request, session, error)
+    return _done(request, session)
+
+
+@login_required
+@require_POST
 def answer_discussed(request, code, pk):
     return _moderation(
         request,
@@ -231,6 +257,7 @@ def session_settings(request, code):
     names = request.POST.get("names_hidden")
     answer_first = request.POST.get("answer_first")
     theme = request.POST.get("board_theme")
+    approve_first = request.POST.get("approve_first")
     try:
         services.session_update_settings(
             session=session,
@@ -239,6 +266,7 @@ def session_settings(request, code):
             board_theme=theme or None,
             names_hidden=None if names is None else names == "1",
             answer_first=None if answer_first is None else answer_first == "1",
+            approve_first=None if approve_first is None else approve_first == "1",
         )
     except SessionError as error:
         return _refused(request, session, error)

@@ -60,3 +60,35 @@ def test_a_spotlit_answer_fills_the_board_and_the_class_sees_which(server, pages
     expect(stage).to_have_attribute("data-kind", "question", timeout=LIVE_MS)
     expect(board.locator("#board-pager")).to_contain_text("of 10")
     expect(phone.locator(".spotlight-note")).to_have_count(0)
+
+
+def test_approve_first_holds_an_answer_until_the_console_approves_it(server, pages):
+    from seminar import services
+
+    session, people = seed_big_class(students=12, answers=10)
+    services.session_update_settings(
+        session=session, by=session.facilitator, approve_first=True
+    )
+    board = open_board(pages, server, session, PROJECTORS[0])
+    console = open_console(pages, server, session)
+    phone = pages.open("phone", viewport={"width": 390, "height": 844})
+    act_as(phone, server.url, people[11])  # has not answered yet
+    phone.goto(f"{server.url}/s/{session.code}/")
+    wait_live(phone)
+    phone.get_by_label("Your answer").first.fill("Hold this one for review, please.")
+    phone.get_by_role("button", name="Post answer").first.click()
+    expect(phone.locator(".my-answer")).to_contain_text("Waiting for review", timeout=LIVE_MS)
+    expect(board.locator("#stage")).to_contain_text("1 waiting for review", timeout=LIVE_MS)
+    expect(board.locator("#stage")).not_to_contain_text("Hold this one")
+    waiting = console.locator("#answers-1 li.is-waiting")
+    expect(waiting).to_contain_text("Hold this one", timeout=LIVE_MS)
+    screenshot(console, "console-1366x768-waiting")
+    waiting.get_by_role("button", name="Approve").click()
+    expect(board.locator("#stage")).to_contain_text("Hold this one", timeout=LIVE_MS)
+    expect(board.locator("#stage")).not_to_contain_text("waiting for review")
+    expect(phone.locator(".my-answer")).not_to_contain_text("Waiting for review")
+    for page, region in ((board, "#stage"), (phone, "#q-1"), (console, "#cq-1")):
+        live = page.locator(region).inner_text()
+        page.reload()
+        wait_live(page)
+        assert page.locator(region).inner_text() == live
