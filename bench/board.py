@@ -35,7 +35,7 @@ session = Session.objects.get(code=sys.argv[1])
 number = selectors.current_step(session).number
 for i in range(int(sys.argv[2])):
     person = services.participant_join(session=session, name=f"Student {i + 1:04d}")
-    text = ("Answer %d: " % (i + 1)) + "the class wrote something worth reading here. " * (1 + i % 4)
+    text = f"Answer {i + 1}: " + "the class wrote something worth reading here. " * (1 + i % 4)
     services.answer_post(participant=person, number=number, text=text, client_token=None)
 """
 
@@ -77,7 +77,9 @@ def measure(count: int, chromium: str) -> dict:
         app.start()
         base = f"http://127.0.0.1:{app.ports[0]}"
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--enable-precise-memory-info"])
+            browser = pw.chromium.launch(
+                executable_path=chromium, args=["--enable-precise-memory-info"]
+            )
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             page.goto(f"{base}/accounts/login/")
             page.fill("input[name=username]", "bench-facilitator")

@@ -84,10 +84,11 @@ def current_step(session: Session) -> Step:
 
 def question_states(session: Session, **only) -> list[QuestionState]:
     """Every discussion question of the session with its state, in order, with counts:
-    `answer_count` (visible answers), `pending_count` (waiting for review), `answered_count` (students who answered, one answer
-    each, hidden ones included) and `participant_count` (students who were here while it was
-    open, `present_students`). `only` narrows it down to one (`question_id=…` or
-    `question__number=…`): a broadcast about one question needs one."""
+    `answer_count` (visible answers), `pending_count` (waiting for review), `answered_count`
+    (students who answered, one answer each, hidden and waiting ones included) and
+    `participant_count` (students who were here while it was open, `present_students`).
+    `only` narrows it down to one (`question_id=…` or `question__number=…`): a broadcast
+    about one question needs one."""
     present = (
         present_students(session, state=OuterRef("pk"), question=OuterRef("question_id"))
         .order_by()

@@ -529,10 +529,9 @@ def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) ->
     with transaction.atomic():
         session = _locked(participant.session)
         _check_live(session)
-        answer = (
-            Answer.objects.filter(pk=answer_id, session=session, hidden=False, pending=False)
-            .first()
-        )
+        answer = Answer.objects.filter(
+            pk=answer_id, session=session, hidden=False, pending=False
+        ).first()
         if answer is None:
             raise SessionError("That answer does not exist.", code="not_found")
         if answer.participant_id == participant.pk:

@@ -55,7 +55,9 @@ def review(owner, session, answer, value):
 
 
 def test_answers_are_shown_at_once_by_default(session, participant, open_question):
-    answer, _ = services.answer_post(participant=participant, number=1, text="Hi", client_token=None)
+    answer, _ = services.answer_post(
+        participant=participant, number=1, text="Hi", client_token=None
+    )
     assert not answer.pending
 
 
@@ -105,9 +107,7 @@ def test_bad_review_moves_are_refused_and_change_nothing(session, owner, held):
     assert response.status_code == 409
     assert "not waiting for review" in response.content.decode()
     ben = held["Ben"]
-    response = owner.post(
-        reverse("seminar:answer_spotlight", args=[session.code, ben.pk]), **HTMX
-    )
+    response = owner.post(reverse("seminar:answer_spotlight", args=[session.code, ben.pk]), **HTMX)
     assert response.status_code == 409 and "approve it first" in response.content.decode()
     vote = as_student(ava.participant).post(
         reverse("seminar:answer_vote", args=[session.code, ben.pk]), {"value": "1"}, **HTMX

@@ -1,4 +1,4 @@
-""""n of m answered": m is the students who were here while the question was open.
+""" "n of m answered": m is the students who were here while the question was open.
 
 A class where 49 once joined but 9 are in the room when question 1 opens, and 8 answer, reads
 "8 of 9" on the board, the console and in the summary, not "8 of 49".
@@ -72,14 +72,18 @@ def test_a_student_who_left_still_counts_and_one_who_answers_without_a_socket_co
     set_open(session, facilitator, 1, True)
     services.connection_close(channel_name="tab-Ana")  # was here, then left
     ben = join(session, "Ben", online=False)  # no live page, posts by plain HTTP
-    services.answer_post(participant=ben, number=1, text="From a page without JS", client_token=None)
+    services.answer_post(
+        participant=ben, number=1, text="From a page without JS", client_token=None
+    )
     assert counts(session, 1) == (1, 2)
     assert selectors.not_answered(session, selectors.question_states(session)[0]).names == [
         ana.name
     ]
 
 
-def test_a_question_never_opened_counts_nobody_and_says_so(session, facilitator, facilitator_client):
+def test_a_question_never_opened_counts_nobody_and_says_so(
+    session, facilitator, facilitator_client
+):
     join(session, "Ana")
     assert counts(session, 2) == (0, 0)
     services.step_go(session=session, by=facilitator, to=8)  # question 2 on screen, not opened

@@ -22,7 +22,11 @@ def owner(facilitator) -> Client:
 @pytest.fixture
 def answers(session, facilitator, open_question):
     posted = []
-    for name, text in [("Ava", "Read the diff."), ("Ben", "Pair on prompts."), ("Cy", "Slow down.")]:
+    for name, text in [
+        ("Ava", "Read the diff."),
+        ("Ben", "Pair on prompts."),
+        ("Cy", "Slow down."),
+    ]:
         person = services.participant_join(session=session, name=name)
         posted.append(
             services.answer_post(participant=person, number=1, text=text, client_token=None)[0]
@@ -59,9 +63,9 @@ def test_a_spotlit_answer_is_on_the_board_and_every_screen_says_so(
 
     # The next one takes its place; ending the spotlight brings the answers back.
     spotlight(owner, session, answers[1])
-    assert list(SpotlightLog.objects.filter(ended_at__isnull=True).values_list("answer", flat=True)) == [
-        answers[1].pk
-    ]
+    assert list(
+        SpotlightLog.objects.filter(ended_at__isnull=True).values_list("answer", flat=True)
+    ) == [answers[1].pk]
     response = owner.post(reverse("seminar:spotlight_end", args=[session.code]), **HTMX)
     assert response.status_code == 204
     board = page(owner, "seminar:board", session)
@@ -112,9 +116,7 @@ def test_bad_discussion_moves_are_refused_with_a_message_and_change_nothing(
     other = services.session_start(facilitator=facilitator, guide=guide)
     response = spotlight(owner, other, ana)  # an answer of another session
     assert response.status_code == 404 and "does not exist" in response.content.decode()
-    response = owner.post(
-        reverse("seminar:answer_spotlight", args=[session.code, 10**9]), **HTMX
-    )
+    response = owner.post(reverse("seminar:answer_spotlight", args=[session.code, 10**9]), **HTMX)
     assert response.status_code == 404
     spotlight(owner, session, ana)
     response = owner.post(

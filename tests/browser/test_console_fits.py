@@ -111,7 +111,8 @@ RING = """(button) => {
   };
   return {
     label: button.textContent.trim(),
-    cut: button.scrollWidth > button.clientWidth + 1 || button.scrollHeight > button.clientHeight + 1,
+    cut: button.scrollWidth > button.clientWidth + 1
+      || button.scrollHeight > button.clientHeight + 1,
     clipped: r.left - ring < inner.left - 0.5 || r.right + ring > inner.right + 0.5
       || r.top - ring < inner.top - 0.5 || r.bottom + ring > inner.bottom + 0.5,
   };

@@ -66,9 +66,7 @@ def test_approve_first_holds_an_answer_until_the_console_approves_it(server, pag
     from seminar import services
 
     session, people = seed_big_class(students=12, answers=10)
-    services.session_update_settings(
-        session=session, by=session.facilitator, approve_first=True
-    )
+    services.session_update_settings(session=session, by=session.facilitator, approve_first=True)
     board = open_board(pages, server, session, PROJECTORS[0])
     console = open_console(pages, server, session)
     phone = pages.open("phone", viewport={"width": 390, "height": 844})
