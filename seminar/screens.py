@@ -36,9 +36,16 @@ REVIEW_CHOICES = (("1", "Approve"), ("0", "Hide"))
 
 
 def answer_sort_key(answer: Answer, order: str) -> tuple:
-    """Pinned first, then most votes (when asked), then newest: live.js sorts lists the same."""
+    """Waiting for review first (only the console lists those), then pinned, then most votes
+    (when asked), then newest: live.js sorts lists the same."""
     votes = answer.vote_count if order == "votes" else 0
-    return (not answer.pinned, -votes, -int(answer.created_at.timestamp()), -answer.pk)
+    return (
+        not answer.pending,
+        not answer.pinned,
+        -votes,
+        -int(answer.created_at.timestamp()),
+        -answer.pk,
+    )
 
 
 class State:

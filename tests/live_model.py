@@ -64,7 +64,12 @@ def tidy(root) -> None:
 
         def key(li, mode=mode):
             votes = int(li.get("data-votes") or 0) if mode == "votes" else 0
-            return (li.get("data-pinned") != "1", -votes, _desc(li.get("data-created") or ""))
+            return (
+                li.get("data-waiting") != "1",
+                li.get("data-pinned") != "1",
+                -votes,
+                _desc(li.get("data-created") or ""),
+            )
 
         ordered = sorted(items, key=key)
         if ordered != items:

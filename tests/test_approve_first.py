@@ -138,3 +138,12 @@ def test_exports_mark_answers_waiting(session, facilitator, owner, held):
     assert "Pair on prompts." in md and "(waiting for review)" in md
     summary = owner.get(reverse("seminar:summary", args=[session.code])).content.decode()
     assert "Pair on prompts." not in summary  # the summary page shows what the class saw
+
+
+def test_the_queue_heads_the_consoles_list(session, facilitator, owner, held):
+    review(owner, session, held["Ben"], "1")
+    services.answer_set_pinned(
+        session=session, by=facilitator, answer_id=held["Ben"].pk, pinned=True
+    )
+    console = owner.get(reverse("seminar:console", args=[session.code])).content.decode()
+    assert console.index("Read the diff.") < console.index("Pair on prompts.")  # waiting first

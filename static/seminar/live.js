@@ -250,6 +250,7 @@
     var items = $all(":scope > li", list);
     function key(li) {
       return {
+        waiting: li.dataset.waiting === "1" ? 1 : 0,  // approve-first's queue, on the console
         pinned: li.dataset.pinned === "1" ? 1 : 0,
         votes: mode === "votes" ? parseInt(li.dataset.votes || "0", 10) : 0,
         created: li.dataset.created || ""
@@ -257,6 +258,7 @@
     }
     var sorted = items.slice().sort(function (a, b) {
       var ka = key(a), kb = key(b);
+      if (ka.waiting !== kb.waiting) return kb.waiting - ka.waiting;
       if (ka.pinned !== kb.pinned) return kb.pinned - ka.pinned;
       if (ka.votes !== kb.votes) return kb.votes - ka.votes;
       return ka.created < kb.created ? 1 : ka.created > kb.created ? -1 : 0;

@@ -80,6 +80,8 @@ def test_approve_first_holds_an_answer_until_the_console_approves_it(server, pag
     expect(board.locator("#stage")).not_to_contain_text("Hold this one")
     waiting = console.locator("#answers-1 li.is-waiting")
     expect(waiting).to_contain_text("Hold this one", timeout=LIVE_MS)
+    # The queue heads the console's list, above the pinned answer.
+    expect(console.locator("#answers-1 li.answer").first).to_contain_text("Hold this one")
     screenshot(console, "console-1366x768-waiting")
     waiting.get_by_role("button", name="Approve").click()
     expect(board.locator("#stage")).to_contain_text("Hold this one", timeout=LIVE_MS)
