@@ -93,6 +93,16 @@ def facilitator_client(client, facilitator):
 
 
 @pytest.fixture
+def owner(facilitator):
+    """The facilitator's browser, answering errors as a server would (never raising them)."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(facilitator)
+    return client
+
+
+@pytest.fixture
 def open_question(session, facilitator):
     from seminar import services
 

@@ -14,13 +14,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def owner(facilitator) -> Client:
-    client = Client(raise_request_exception=False)
-    client.force_login(facilitator)
-    return client
-
-
-@pytest.fixture
 def held(session, facilitator, open_question):
     """Approve-first on, question 1 on the board, answers from Ava (waiting) and Ben."""
     services.session_update_settings(session=session, by=facilitator, approve_first=True)

@@ -86,13 +86,6 @@ def as_student(participant) -> Client:
     return client
 
 
-@pytest.fixture
-def owner(facilitator) -> Client:
-    client = Client(raise_request_exception=False)
-    client.force_login(facilitator)
-    return client
-
-
 def rows() -> tuple:
     return (
         list(Answer.objects.order_by("pk").values_list("pk", "text", "hidden", "pinned")),

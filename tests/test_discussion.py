@@ -2,7 +2,6 @@
 and what the summary keeps of it (which, in what order, for how long)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from seminar import services
@@ -10,13 +9,6 @@ from seminar.models import Answer, Session, SpotlightLog
 from seminar.summary import session_summary
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def owner(facilitator) -> Client:
-    client = Client(raise_request_exception=False)
-    client.force_login(facilitator)
-    return client
 
 
 @pytest.fixture

@@ -137,12 +137,7 @@ def step_go(request, code):
 
 
 def _question_action(request, code, number, is_open):
-    session = _own_session(request, code)
-    try:
-        services.question_set_open(session=session, by=request.user, number=number, is_open=is_open)
-    except SessionError as error:
-        return _refused(request, session, error)
-    return _done(request, session)
+    return _act(request, code, services.question_set_open, number=number, is_open=is_open)
 
 
 @login_required
@@ -161,10 +156,12 @@ def _flag(request) -> bool:
     return request.POST.get("value", "1") not in {"0", "false", "off", ""}
 
 
-def _moderation(request, code, pk, action):
+def _act(request, code, action, **kwargs):
+    """One facilitator action on the session with this code, answered as every console
+    action is: 204 for htmx (the change comes back on the stream), the refusal said."""
     session = _own_session(request, code)
     try:
-        action(session=session, by=request.user, answer_id=pk, value=_flag(request))
+        action(session=session, by=request.user, **kwargs)
     except SessionError as error:
         return _refused(request, session, error)
     return _done(request, session)
@@ -173,80 +170,45 @@ def _moderation(request, code, pk, action):
 @login_required
 @require_POST
 def answer_hide(request, code, pk):
-    return _moderation(
-        request,
-        code,
-        pk,
-        lambda value, **kw: services.answer_set_hidden(hidden=value, **kw),
-    )
+    return _act(request, code, services.answer_set_hidden, answer_id=pk, hidden=_flag(request))
 
 
 @login_required
 @require_POST
 def answer_pin(request, code, pk):
-    return _moderation(
-        request,
-        code,
-        pk,
-        lambda value, **kw: services.answer_set_pinned(pinned=value, **kw),
-    )
+    return _act(request, code, services.answer_set_pinned, answer_id=pk, pinned=_flag(request))
 
 
 @login_required
 @require_POST
 def answer_review(request, code, pk):
-    return _moderation(
-        request,
-        code,
-        pk,
-        lambda value, **kw: services.answer_review(approve=value, **kw),
-    )
+    return _act(request, code, services.answer_review, answer_id=pk, approve=_flag(request))
 
 
 @login_required
 @require_POST
 def answers_review_all(request, code, number):
-    session = _own_session(request, code)
-    try:
-        services.answers_review_all(
-            session=session, by=request.user, number=number, approve=_flag(request)
-        )
-    except SessionError as error:
-        return _refused(request, session, error)
-    return _done(request, session)
+    return _act(request, code, services.answers_review_all, number=number, approve=_flag(request))
 
 
 @login_required
 @require_POST
 def answer_discussed(request, code, pk):
-    return _moderation(
-        request,
-        code,
-        pk,
-        lambda value, **kw: services.answer_set_discussed(discussed=value, **kw),
+    return _act(
+        request, code, services.answer_set_discussed, answer_id=pk, discussed=_flag(request)
     )
 
 
 @login_required
 @require_POST
 def answer_spotlight(request, code, pk):
-    session = _own_session(request, code)
-    try:
-        services.answer_spotlight(session=session, by=request.user, answer_id=pk)
-    except SessionError as error:
-        return _refused(request, session, error)
-    return _done(request, session)
+    return _act(request, code, services.answer_spotlight, answer_id=pk)
 
 
 @login_required
 @require_POST
 def spotlight_end(request, code):
-    session = _own_session(request, code)
-    try:
-        services.spotlight_end(session=session, by=request.user)
-    except SessionError as error:
-        return _refused(request, session, error)
-    return _done(request, session)
+    return _act(request, code, services.spotlight_end)
 
 
 @login_required
@@ -293,14 +255,8 @@ def session_share(request, code):
 @login_required
 @require_POST
 def board_turn(request, code):
-    session = _own_session(request, code)
-    try:
-        services.board_turn(
-            session=session, by=request.user, direction=request.POST.get("direction", "")
-        )
-    except SessionError as error:
-        return _refused(request, session, error)
-    return _done(request, session)
+    direction = request.POST.get("direction", "")
+    return _act(request, code, services.board_turn, direction=direction)
 
 
 @login_required
