@@ -202,9 +202,17 @@
       var twin = el.querySelector("#" + CSS.escape(input.id));
       if (twin && twin !== active) twin.value = input.value;
     });
+    // Keyboard focus on a control of the old region (an agenda step, a button) moves to the
+    // same control of the new one: a re-render never drops someone navigating by keys.
+    var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+    var at = active && old.contains(active) ? $all(FOCUSABLE, old).indexOf(active) : -1;
     old.replaceWith(el);
     htmx.process(el);
     if (active && el.contains(active)) active.focus();
+    else if (at !== -1) {
+      var same = $all(FOCUSABLE, el)[at];
+      if (same) same.focus();
+    }
   }
 
   /* The console's "Find a name" narrows the list of who is here. */
@@ -284,7 +292,10 @@
     if (current && !current.parentElement.dataset.scrolled) {
       var list = current.parentElement;
       list.dataset.scrolled = "1";
-      list.scrollTop += current.getBoundingClientRect().top - list.getBoundingClientRect().top - list.clientHeight / 3;
+      // Not while someone moves through the list by keys: their step stays where it is.
+      if (!list.contains(document.activeElement)) {
+        list.scrollTop += current.getBoundingClientRect().top - list.getBoundingClientRect().top - list.clientHeight / 3;
+      }
     }
     $all(".q-state").forEach(function (el) {
       var n = el.dataset.number, status = el.dataset.status;
