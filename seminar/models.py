@@ -191,6 +191,15 @@ class Attendance(models.Model):
 
 
 class Answer(models.Model):
+    """A student's answer to a question, or their reply to a classmate's answer (`reply_to`
+    set, with a `move`). A reply is written, edited, upvoted, hidden and reviewed exactly as an
+    answer is, so it shares the model and every rule; it only never counts as answering."""
+
+    class Move(models.TextChoices):
+        BUILD = "build", "Build on"
+        CHALLENGE = "challenge", "Challenge"
+        QUESTION = "question", "Question"
+
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="answers")
@@ -205,12 +214,25 @@ class Answer(models.Model):
     pinned = models.BooleanField(default=False)
     # When it was first spotlit or marked discussed: the order the class discussed answers in.
     discussed_at = models.DateTimeField(null=True, blank=True)
+    # Replies thread one level deep, under an answer; RESTRICT: an answer classmates replied to
+    # is not deleted from under their replies (services.answer_delete refuses first).
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="replies"
+    )
+    move = models.CharField(max_length=10, choices=Move.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["participant", "question"], name="answer_one_per_participant_question"
+                fields=["participant", "question"],
+                condition=models.Q(reply_to__isnull=True),
+                name="answer_one_per_participant_question",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reply_to__isnull=True, move="")
+                | models.Q(reply_to__isnull=False, move__in=["build", "challenge", "question"]),
+                name="answer_reply_has_move",
             ),
             models.UniqueConstraint(
                 fields=["participant", "client_token"], name="answer_unique_client_token"
@@ -219,6 +241,10 @@ class Answer(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+    @property
+    def is_reply(self) -> bool:
+        return self.reply_to_id is not None
 
     @property
     def shown(self) -> bool:
