@@ -15,6 +15,9 @@ class SessionError(Exception):
         "spotlit": 409,
         "pending_answer": 409,
         "not_pending": 409,
+        "has_replies": 409,
+        "not_for_replies": 409,
+        "reply_to_reply": 409,
     }
 
     def __init__(self, message: str, *, code: str):

@@ -32,6 +32,13 @@ class JoinNameForm(forms.Form):
     )
 
 
+class ReplyForm(forms.Form):
+    # The service says what is wrong with a move or a text, one message each.
+    move = forms.CharField(required=False, max_length=20)
+    text = forms.CharField(required=False, strip=False)
+    client_token = forms.UUIDField(required=False)
+
+
 class GuideChoiceField(forms.ModelChoiceField):
     """Only the id as the form sends it: int() would also take "١" (an Arabic-Indic one)."""
 

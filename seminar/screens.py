@@ -34,6 +34,14 @@ def render(template_name: str, context: dict, request=None) -> str:
 # Approve-first's two answers to a waiting answer: the form value and the button's label.
 REVIEW_CHOICES = (("1", "Approve"), ("0", "Hide"))
 
+# What a reply does, as its button says, and the sentence it starts with (the student's to
+# change): a nudge towards replies that move the discussion on.
+REPLY_MOVES = (
+    (Answer.Move.BUILD, Answer.Move.BUILD.label, "Building on this, "),
+    (Answer.Move.CHALLENGE, Answer.Move.CHALLENGE.label, "I see it differently: "),
+    (Answer.Move.QUESTION, Answer.Move.QUESTION.label, "Could you say more about "),
+)
+
 
 def answer_sort_key(answer: Answer, order: str) -> tuple:
     """Waiting for review first (only the console lists those), then pinned, then most votes
@@ -78,6 +86,7 @@ class State:
                 "session": self.session,
                 "guide": self.session.guide,
                 "review_choices": REVIEW_CHOICES,
+                "reply_moves": REPLY_MOVES,
                 **context,
             },
             self.request,
@@ -128,7 +137,7 @@ class State:
         """A question's answers with their votes (hidden and waiting ones only when asked),
         unsorted."""
         if question_id not in self._answers:
-            self._answers[question_id] = list(
+            self._answers[question_id] = selectors.with_threads(
                 selectors.answers_with_votes(
                     self.session, question=question_id, include_hidden=True
                 )
@@ -205,13 +214,19 @@ def mine(
     draft: str = "",
     token=None,
     editing: bool = False,
+    replies=(),
+    reply_error: dict | None = None,
 ) -> str:
     """A student's own answer box for `question`: their answer, or the form (with an error and
-    their text when a post was refused)."""
+    their text when a post was refused), and their replies to classmates, to edit."""
+    replies = list(replies)
+    for reply in replies:  # the refused edit's message and text go back in its own form
+        reply.failed = reply_error if reply_error and reply_error["pk"] == reply.pk else None
     return st.render(
         "seminar/room.html#mine",
         question=question,
         mine=answer,
+        my_replies=replies,
         error=error,
         draft=draft,
         token=token or uuid.uuid4(),
@@ -242,13 +257,20 @@ def me(st: State, mine_ids, voted_ids) -> str:
 
 
 class Student:
-    """One student's own state: their answers, votes and what answer-first lets them read."""
+    """One student's own state: their answers and replies, their votes, and what answer-first
+    lets them read."""
 
     def __init__(self, participant: Participant, answers=None, voted=None):
         self.participant = participant
         if answers is None:
-            answers = participant.answers.all()
-        self.answers = {a.question_id: a for a in answers}
+            answers = participant.answers.select_related("reply_to").order_by("created_at", "pk")
+        self.answers: dict[int, Answer] = {}
+        self.replies: dict[int, list[Answer]] = {}
+        for a in answers:
+            if a.is_reply:
+                self.replies.setdefault(a.question_id, []).append(a)
+            else:
+                self.answers[a.question_id] = a
         self.voted = selectors.voted_answer_ids(participant) if voted is None else voted
 
     @classmethod
@@ -258,7 +280,8 @@ class Student:
             return {}
         participants = Participant.objects.filter(session=session, pk__in=participant_ids)
         answers: dict[int, list[Answer]] = {}
-        for answer in Answer.objects.filter(participant_id__in=participant_ids):
+        mine = Answer.objects.filter(participant_id__in=participant_ids)
+        for answer in mine.select_related("reply_to").order_by("created_at", "pk"):
             answers.setdefault(answer.participant_id, []).append(answer)
         voted: dict[int, set[int]] = {}
         for pid, answer_id in Vote.objects.filter(participant_id__in=participant_ids).values_list(
@@ -273,7 +296,14 @@ class Student:
 
     @property
     def answer_ids(self) -> set[int]:
-        return {a.pk for a in self.answers.values()}
+        """Their answers' and replies' ids: the overlay marks them theirs."""
+        replies = {r.pk for thread in self.replies.values() for r in thread}
+        return {a.pk for a in self.answers.values()} | replies
+
+    def box(self, st: "State", question, **kwargs) -> str:
+        """Their own box for `question`: their answer and their replies."""
+        own = self.answers.get(question.pk)
+        return mine(st, question, own, replies=self.replies.get(question.pk, ()), **kwargs)
 
     def may_read(self, st: State, state) -> bool:
         return audiences.may_read(
@@ -296,9 +326,9 @@ def room(st: State, participant: Participant, *, failed: dict | None = None) -> 
             {
                 "number": state.question.number,
                 "state": question_state(st, state),
-                "mine": mine(st, state.question, own, **box, editing=own is not None)
+                "mine": student.box(st, state.question, **box, editing=own is not None)
                 if box
-                else mine(st, state.question, own),
+                else student.box(st, state.question),
                 "answers": room_answers(
                     st, state, may_read=student.may_read(st, state), marks=marks
                 ),
@@ -533,8 +563,10 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     if c.answers:
         found = {
             a.pk: a
-            for a in selectors.answers_with_votes(st.session, include_hidden=True).filter(
-                pk__in=c.answers
+            for a in selectors.with_threads(
+                selectors.answers_with_votes(st.session, include_hidden=True).filter(
+                    pk__in=c.answers
+                )
             )
         }
 
@@ -544,6 +576,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         or c.settings
         or c.spotlight
         or (focus is not None and focus.question_id in c.questions)
+        # The spotlit answer's votes or replies changed: it is the board's whole stage.
+        or (st.session.spotlight_id is not None and st.session.spotlight_id in c.answers)
     )
     if not board_whole and focus is not None and c.answers:
         # At the board's limit an answer going in or out moves others across it: the whole
@@ -612,7 +646,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         for qid in sorted(own_questions.get(pid, ())):
             state = st.states_by_question[qid]
             if (pid, qid) in c.own:
-                add(audience, mine(st, state.question, student.answers.get(qid)))
+                add(audience, student.box(st, state.question))
             if (pid, qid) not in c.access:
                 continue
             # Every socket of theirs keeps what they answered, to pick its audiences by.

@@ -84,8 +84,9 @@ def current_step(session: Session) -> Step:
 
 def question_states(session: Session, **only) -> list[QuestionState]:
     """Every discussion question of the session with its state, in order, with counts:
-    `answer_count` (visible answers), `pending_count` (waiting for review), `answered_count`
-    (students who answered, one answer each, hidden and waiting ones included) and
+    `answer_count` (visible answers), `pending_count` (answers and replies waiting for
+    review), `answered_count` (students who answered, one answer each, hidden and waiting ones
+    included; replies are not answers) and
     `participant_count` (students who were here while it was open, `present_students`).
     `only` narrows it down to one (`question_id=…` or `question__number=…`): a broadcast
     about one question needs one."""
@@ -104,6 +105,7 @@ def question_states(session: Session, **only) -> list[QuestionState]:
                 "question__answers",
                 filter=Q(
                     question__answers__session=session,
+                    question__answers__reply_to__isnull=True,
                     question__answers__hidden=False,
                     question__answers__pending=False,
                 ),
@@ -112,7 +114,12 @@ def question_states(session: Session, **only) -> list[QuestionState]:
                 "question__answers",
                 filter=Q(question__answers__session=session, question__answers__pending=True),
             ),
-            answered_count=Count("question__answers", filter=Q(question__answers__session=session)),
+            answered_count=Count(
+                "question__answers",
+                filter=Q(
+                    question__answers__session=session, question__answers__reply_to__isnull=True
+                ),
+            ),
             participant_count=Coalesce(Subquery(present, output_field=IntegerField()), 0),
         )
         .order_by("question__number")
@@ -124,7 +131,9 @@ def present_students(session: Session, *, state, question):
     or who answered it (a post is presence, with or without a socket). `state` and `question`
     are a QuestionState and its question, or their ids, or OuterRefs to them."""
     attended = Attendance.objects.filter(state=_outer(state), participant=OuterRef("pk"))
-    answered = Answer.objects.filter(question=_outer(question), participant=OuterRef("pk"))
+    answered = Answer.objects.filter(
+        question=_outer(question), participant=OuterRef("pk"), reply_to__isnull=True
+    )
     return session.participants.filter(Exists(attended) | Exists(answered))
 
 
@@ -139,8 +148,9 @@ def question_state(session: Session, question: Question) -> QuestionState:
 
 
 def answers_with_votes(session: Session, *, question: Question | None = None, include_hidden=False):
+    """A session's answers (replies are in their answers' threads: `with_threads`)."""
     answers = (
-        Answer.objects.filter(session=session)
+        Answer.objects.filter(session=session, reply_to__isnull=True)
         .select_related("participant", "question")
         .annotate(vote_count=Count("votes"))
         .order_by("-pinned", "-created_at", "-pk")
@@ -153,12 +163,41 @@ def answers_with_votes(session: Session, *, question: Question | None = None, in
 
 
 def answer_with_votes(answer_id: int) -> Answer | None:
-    return (
+    answer = (
         Answer.objects.select_related("participant", "question", "session")
         .annotate(vote_count=Count("votes"))
         .filter(pk=answer_id)
         .first()
     )
+    return with_threads([answer])[0] if answer is not None else None
+
+
+def with_threads(answers):
+    """`answers` (a list), each with `thread`: its replies, oldest first, with their votes,
+    authors and moves, hidden and waiting ones too (each screen shows what its audience may);
+    and `move_counts`: (move, label, n) of its shown replies, for the moves used. One query."""
+    answers = list(answers)
+    by_id = {a.pk: a for a in answers}
+    for answer in answers:
+        answer.thread = []
+    if by_id:
+        replies = (
+            Answer.objects.filter(reply_to__in=list(by_id))
+            .select_related("participant")
+            .annotate(vote_count=Count("votes"))
+            .order_by("created_at", "pk")
+        )
+        for reply in replies:
+            by_id[reply.reply_to_id].thread.append(reply)
+    for answer in answers:
+        shown = [r for r in answer.thread if r.shown]
+        answer.shown_thread = shown
+        answer.move_counts = [
+            (move, label, n)
+            for move, label in Answer.Move.choices
+            if (n := sum(1 for r in shown if r.move == move))
+        ]
+    return answers
 
 
 def voted_answer_ids(participant: Participant) -> set[int]:
@@ -166,7 +205,9 @@ def voted_answer_ids(participant: Participant) -> set[int]:
 
 
 def answered_question_ids(participant: Participant) -> set[int]:
-    return set(participant.answers.values_list("question_id", flat=True))
+    return set(
+        participant.answers.filter(reply_to__isnull=True).values_list("question_id", flat=True)
+    )
 
 
 def may_read_answers(session: Session, state: QuestionState, answered_ids: set[int]) -> bool:

@@ -367,22 +367,29 @@ def question_set_open(*, session: Session, by, number: int, is_open: bool) -> Qu
 # Answers
 
 
-def clean_answer_text(text: str) -> str:
-    """Answers keep what the student typed, but only trailing/leading space is dropped."""
+def clean_answer_text(text: str, *, noun: str = "answer") -> str:
+    """Answers (and replies) keep what the student typed; only leading and trailing space is
+    dropped."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
-        raise SessionError("Your answer is empty. Write something first.", code="empty_answer")
+        raise SessionError(f"Your {noun} is empty. Write something first.", code="empty_answer")
     if len(text) > ANSWER_MAX_LENGTH:
         raise SessionError(
-            f"Your answer is {len(text):,} characters; the limit is {ANSWER_MAX_LENGTH:,}. "
+            f"Your {noun} is {len(text):,} characters; the limit is {ANSWER_MAX_LENGTH:,}. "
             "Please shorten it.",
             code="answer_too_long",
         )
     if "\x00" in text:
         raise SessionError(
-            "Your answer contains a character that cannot be saved.", code="invalid_text"
+            f"Your {noun} contains a character that cannot be saved.", code="invalid_text"
         )
     return text
+
+
+def _item(answer: Answer) -> int:
+    """The id of the item screens show an answer in: a reply lives in its answer's thread,
+    so the answer's item is what a change to a reply re-renders."""
+    return answer.reply_to_id or answer.pk
 
 
 def _open_state(session: Session, question: Question) -> QuestionState:
@@ -424,7 +431,7 @@ def answer_post(
         # A retry of this very post, or an earlier answer to this question: one query for both.
         existing = list(
             Answer.objects.filter(participant=participant).filter(
-                Q(client_token=token) | Q(question_id=state.question_id)
+                Q(client_token=token) | Q(question_id=state.question_id, reply_to__isnull=True)
             )
         )
         retried = next((a for a in existing if a.client_token == token), None)
@@ -473,11 +480,12 @@ def _own_answer(participant: Participant, answer_id: int) -> Answer:
 
 
 def answer_edit(*, participant: Participant, answer_id: int, text: str) -> Answer:
-    text = clean_answer_text(text)
+    """Edit one's answer or reply while its question is open."""
     with transaction.atomic():
         session = _locked(participant.session)
         _check_live(session)
         answer = _own_answer(participant, answer_id)
+        text = clean_answer_text(text, noun="reply" if answer.is_reply else "answer")
         _open_state(session, answer.question)
         if answer.text == text:
             return answer
@@ -490,7 +498,7 @@ def answer_edit(*, participant: Participant, answer_id: int, text: str) -> Answe
         _publish(
             session,
             Change(
-                answers={answer.pk},
+                answers={_item(answer)},
                 own={(participant.pk, answer.question_id)},
                 counts={answer.question_id} if requeued else set(),
             ),
@@ -504,22 +512,109 @@ def answer_delete(*, participant: Participant, answer_id: int) -> Question:
         _check_live(session)
         answer = _own_answer(participant, answer_id)
         _open_state(session, answer.question)
-        question = answer.question
+        if answer.replies.exists():
+            raise SessionError(
+                "Classmates replied to your answer, so it stays for their replies. "
+                "You can still edit it.",
+                code="has_replies",
+            )
+        question, item = answer.question, _item(answer)
         voters = set(answer.votes.values_list("participant_id", flat=True))
         spotlit = session.spotlight_id == answer.pk
         answer.delete()  # its spotlight, if on the board, goes with it (SET_NULL, CASCADE)
+        # Taking back a reply changes no one's access: answer-first counts answers only.
+        access = set() if answer.is_reply else {(participant.pk, question.pk)}
         _publish(
             session,
             Change(
-                answers={answer_id},
+                answers={item},
                 counts={question.pk},
                 own={(participant.pk, question.pk)},
-                access={(participant.pk, question.pk)},
+                access=access,
                 voters=voters,
                 spotlight=spotlit,
             ),
         )
     return question
+
+
+def reply_post(
+    *,
+    participant: Participant,
+    answer_id: int,
+    move: str,
+    text: str,
+    client_token: uuid.UUID | str | None,
+) -> tuple[Answer, bool]:
+    """Reply to a classmate's answer with a move: build on it, challenge it or question it.
+    Returns (reply, created); the same client token twice is the same reply.
+
+    A reply follows the answer's rules: only while the question is open, only by a student
+    answer-first lets read the answer, waiting for review under approve-first. It goes under
+    an answer the class can see, never under a reply (threads are one level deep) nor under
+    the student's own answer (they edit that instead).
+    """
+    try:
+        token = uuid.UUID(str(client_token)) if client_token else uuid.uuid4()
+    except ValueError:
+        token = uuid.uuid4()
+    with transaction.atomic():
+        session = _locked(participant.session)
+        _check_live(session)
+        retried = Answer.objects.filter(participant=participant, client_token=token).first()
+        if retried is not None:
+            return retried, False
+        if move not in Answer.Move.values:
+            raise SessionError(
+                "Choose what your reply does: Build on, Challenge or Question.",
+                code="invalid_move",
+            )
+        text = clean_answer_text(text, noun="reply")
+        parent = (
+            Answer.objects.select_related("question").filter(pk=answer_id, session=session).first()
+        )
+        if parent is None:
+            raise SessionError("That answer does not exist.", code="not_found")
+        if parent.is_reply:
+            raise SessionError(
+                "Reply to the answer itself: replies do not nest.", code="reply_to_reply"
+            )
+        if not parent.shown:
+            raise SessionError(
+                "That answer is not shown to the class, so it cannot take replies.",
+                code="hidden_answer",
+            )
+        if parent.participant_id == participant.pk:
+            raise SessionError(
+                "You cannot reply to your own answer. Edit it instead.", code="own_answer"
+            )
+        state = _open_state(session, parent.question)
+        if not selectors.may_read_answers(
+            session, state, selectors.answered_question_ids(participant)
+        ):
+            raise SessionError(
+                "Answer this question first to see and reply to classmates' answers.",
+                code="forbidden",
+            )
+        reply = Answer.objects.create(
+            session=session,
+            question=parent.question,
+            participant=participant,
+            text=text,
+            client_token=token,
+            pending=session.approve_first,
+            reply_to=parent,
+            move=move,
+        )
+        _publish(
+            session,
+            Change(
+                answers={parent.pk},
+                own={(participant.pk, parent.question_id)},
+                counts={parent.question_id} if reply.pending else set(),
+            ),
+        )
+    return reply, True
 
 
 def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) -> bool:
@@ -529,13 +624,17 @@ def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) ->
     with transaction.atomic():
         session = _locked(participant.session)
         _check_live(session)
-        answer = Answer.objects.filter(
-            pk=answer_id, session=session, hidden=False, pending=False
-        ).first()
+        answer = (
+            Answer.objects.filter(pk=answer_id, session=session, hidden=False, pending=False)
+            .exclude(reply_to__hidden=True)
+            .exclude(reply_to__pending=True)
+            .first()
+        )
         if answer is None:
             raise SessionError("That answer does not exist.", code="not_found")
         if answer.participant_id == participant.pk:
-            raise SessionError("You cannot upvote your own answer.", code="own_answer")
+            noun = "reply" if answer.is_reply else "answer"
+            raise SessionError(f"You cannot upvote your own {noun}.", code="own_answer")
         state = QuestionState.objects.get(session=session, question_id=answer.question_id)
         if not selectors.may_read_answers(
             session, state, selectors.answered_question_ids(participant)
@@ -551,7 +650,7 @@ def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) ->
         else:
             changed = bool(votes.delete()[0])
         if changed:
-            _publish(session, Change(answers={answer.pk}, voters={participant.pk}))
+            _publish(session, Change(answers={_item(answer)}, voters={participant.pk}))
     return voted
 
 
@@ -570,16 +669,25 @@ def _moderate(
         answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
         if answer is None:
             raise SessionError("That answer does not exist.", code="not_found")
+        if field == "pinned" and answer.is_reply:
+            raise _not_for_replies("pinned")
         if getattr(answer, field) == value:
             return answer, False
         setattr(answer, field, value)
         answer.save(update_fields=[field])
         counts = {answer.question_id} if field == "hidden" else set()
-        change = Change(answers={answer.pk}, counts=counts)
+        change = Change(answers={_item(answer)}, counts=counts)
         if field == "hidden" and value and session.spotlight_id == answer.pk:
             change = change.merge(Change(**_end_spotlight(session, timezone.now())))
         _publish(session, change)
     return answer, True
+
+
+def _not_for_replies(what: str) -> SessionError:
+    return SessionError(
+        f"Only answers are {what}; a reply comes with the answer it replies to.",
+        code="not_for_replies",
+    )
 
 
 def answer_set_hidden(*, session: Session, by, answer_id: int, hidden: bool) -> Answer:
@@ -613,7 +721,7 @@ def answer_review(*, session: Session, by, answer_id: int, approve: bool) -> Ans
         _publish(
             session,
             Change(
-                answers={answer.pk},
+                answers={_item(answer)},
                 counts={answer.question_id},
                 own={(answer.participant_id, answer.question_id)},
             ),
@@ -642,7 +750,7 @@ def answers_review_all(*, session: Session, by, number: int, approve: bool) -> i
         _publish(
             session,
             Change(
-                answers=set(ids),
+                answers={_item(a) for a in waiting},
                 counts={question.pk},
                 own={(a.participant_id, question.pk) for a in waiting},
             ),
@@ -654,10 +762,13 @@ def answers_review_all(*, session: Session, by, number: int, approve: bool) -> i
 # Discussion: the answer on the board, and which answers were discussed
 
 
-def _visible_answer(session: Session, answer_id: int) -> Answer:
+def _discussable(session: Session, answer_id: int, what: str) -> Answer:
+    """An answer (not a reply: its thread comes with its answer) to spotlight or mark."""
     answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
     if answer is None:
         raise SessionError("That answer does not exist.", code="not_found")
+    if answer.is_reply:
+        raise _not_for_replies(what)
     return answer
 
 
@@ -680,7 +791,7 @@ def answer_spotlight(*, session: Session, by, answer_id: int) -> Answer:
     with transaction.atomic():
         session = _locked(session)
         _check_live(session)
-        answer = _visible_answer(session, answer_id)
+        answer = _discussable(session, answer_id, "spotlit")
         if answer.hidden:
             raise SessionError(
                 "A hidden answer cannot go on the board. Unhide it first.", code="hidden_answer"
@@ -721,7 +832,7 @@ def answer_set_discussed(*, session: Session, by, answer_id: int, discussed: boo
     with transaction.atomic():
         session = _locked(session)
         _check_live(session)
-        answer = _visible_answer(session, answer_id)
+        answer = _discussable(session, answer_id, "marked discussed")
         if (answer.discussed_at is not None) == discussed:
             return answer
         if discussed and (answer.hidden or answer.pending):

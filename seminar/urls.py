@@ -32,6 +32,7 @@ seminar_patterns = [
     path("s/<code:code>/answers/<int:pk>/edit/", room.answer_edit, name="answer_edit"),
     path("s/<code:code>/answers/<int:pk>/delete/", room.answer_delete, name="answer_delete"),
     path("s/<code:code>/answers/<int:pk>/vote/", room.answer_vote, name="answer_vote"),
+    path("s/<code:code>/answers/<int:pk>/reply/", room.reply_post, name="reply_post"),
     path("facilitate/", console.session_list, name="facilitate"),
     path("facilitate/new/", console.session_new, name="session_new"),
     path("facilitate/<code:code>/", console.console, name="console"),

@@ -53,3 +53,16 @@ def at_once(*calls, timeout: float = 30):
         t.join(timeout)
         assert not t.is_alive(), "a request hung"
     return results
+
+
+def as_student(participant):
+    """A browser that joined as `participant`, answering errors as a server would."""
+    from django.test import Client
+
+    from seminar import identity
+
+    client = Client(raise_request_exception=False)
+    django_session = client.session
+    identity.remember(django_session, participant)
+    django_session.save()
+    return client

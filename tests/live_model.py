@@ -54,9 +54,12 @@ def tidy(root) -> None:
                 li.set("data-mine", "1")
             elif "data-mine" in li.attrib:
                 del li.attrib["data-mine"]
-            for button in li.xpath('.//*[contains(@class, "upvote")]'):
+            # Its own controls, not those of the replies threaded inside it.
+            actions = './div[contains(@class, "answer-actions")]'
+            for button in li.xpath(f'{actions}//*[contains(@class, "upvote")]'):
                 button.set("aria-pressed", "true" if li.get("id") in voted else "false")
-            for value in li.xpath('.//form[contains(@class, "vote-form")]//input[@name="value"]'):
+            vote_values = f'{actions}//form[contains(@class, "vote-form")]//input[@name="value"]'
+            for value in li.xpath(vote_values):
                 value.set("value", "0" if li.get("id") in voted else "1")
     for ol in root.xpath('//ol[contains(@class, "answer-list")][@data-sort]'):
         mode = ol.get("data-sort") or "newest"

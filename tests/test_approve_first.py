@@ -3,12 +3,12 @@ facilitators and its author see; the board says how many wait; Approve or Hide, 
 time or all at once. Off by default."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from seminar import identity, selectors, services
+from seminar import selectors, services
 from seminar.models import Answer
 from seminar.summary import session_summary
+from tests.helpers import as_student
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -25,14 +25,6 @@ def held(session, facilitator, open_question):
             participant=person, number=1, text=text, client_token=None
         )[0]
     return posted
-
-
-def as_student(participant) -> Client:
-    client = Client(raise_request_exception=False)
-    s = client.session
-    identity.remember(s, participant)
-    s.save()
-    return client
 
 
 def screens(owner, session, student):

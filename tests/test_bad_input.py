@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from seminar import identity, names, selectors, services
+from seminar import names, selectors, services
 from seminar.errors import SessionError
 from seminar.models import Answer, Participant, Session, StepNote, Vote
+from tests.helpers import as_student
 from tests.live_clients import communicator, receive_until
 
 FUZZ = hsettings(
@@ -76,14 +77,6 @@ texts = st.one_of(
 def _no_rate_limits(settings):
     """Fuzzing is not guessing: rate limits would hide the validation under test."""
     settings.SEMINAR_JOIN_RATE = settings.SEMINAR_POST_RATE = 10**9
-
-
-def as_student(participant) -> Client:
-    client = Client(raise_request_exception=False)
-    django_session = client.session
-    identity.remember(django_session, participant)
-    django_session.save()
-    return client
 
 
 def rows() -> tuple:

@@ -152,8 +152,24 @@ class Classroom(RuleBasedStateMachine):
 
     def _answer(self, name, number) -> Answer | None:
         return Answer.objects.filter(
-            participant__session=self.session, participant__name=name, question__number=number
+            participant__session=self.session,
+            participant__name=name,
+            question__number=number,
+            reply_to__isnull=True,
         ).first()
+
+    def _reply(self, name, number) -> Answer | None:
+        """The newest of this student's replies to question `number`."""
+        return (
+            Answer.objects.filter(
+                participant__session=self.session,
+                participant__name=name,
+                question__number=number,
+                reply_to__isnull=False,
+            )
+            .order_by("-pk")
+            .first()
+        )
 
     def _tab(self, name, index) -> Screen | None:
         """One of the student's open tabs (None: they act from a device no screen watches)."""
@@ -314,6 +330,68 @@ class Classroom(RuleBasedStateMachine):
             response = self.clients[voter].post(url, {"value": "1" if value else "0"}, **HTMX)
             assert response.status_code in (204, 400, 403, 404), response.status_code
 
+    @rule(
+        name=names,
+        author=st.sampled_from(STUDENTS),
+        number=st.integers(1, 3),
+        move=st.sampled_from(["build", "challenge", "question", "agree"]),
+        text=texts,
+    )
+    def reply(self, name, author, number, move, text):
+        """A reply with a move to a classmate's answer (or a refused one: their own, a
+        hidden one, before answering, an unknown move, a closed question)."""
+        answer = self._answer(author, number)
+        if answer is not None:
+            url = f"/s/{self.code}/answers/{answer.pk}/reply/"
+            response = self.clients[name].post(url, {"move": move, "text": text}, **HTMX)
+            assert response.status_code in (200, 400, 403, 404, 409, 429), response.status_code
+
+    @rule(
+        name=st.sampled_from(STUDENTS), number=st.integers(1, 3), text=texts, tab=st.integers(0, 1)
+    )
+    def edit_reply(self, name, number, text, tab):
+        reply = self._reply(name, number)
+        if reply is not None:
+            url = f"/s/{self.code}/answers/{reply.pk}/edit/"
+            self._post_as(name, url, {"text": text}, tab, number)
+
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), tab=st.integers(0, 1))
+    def delete_reply(self, name, number, tab):
+        reply = self._reply(name, number)
+        if reply is not None:
+            url = f"/s/{self.code}/answers/{reply.pk}/delete/"
+            tab_screen = self._tab(name, tab)
+            response = self.clients[name].post(url, **HTMX)
+            if response.status_code == 200 and tab_screen is not None:
+                tab_screen.swap_response(response.content.decode(), f"q-{number}-mine")
+
+    @rule(
+        voter=st.sampled_from(STUDENTS),
+        author=st.sampled_from(STUDENTS),
+        number=st.integers(1, 3),
+        value=st.booleans(),
+    )
+    def vote_reply(self, voter, author, number, value):
+        reply = self._reply(author, number)
+        if reply is not None:
+            url = f"/s/{self.code}/answers/{reply.pk}/vote/"
+            response = self.clients[voter].post(url, {"value": "1" if value else "0"}, **HTMX)
+            assert response.status_code in (204, 400, 403, 404), response.status_code
+
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), hidden=st.booleans())
+    def hide_reply(self, name, number, hidden):
+        reply = self._reply(name, number)
+        if reply is not None:
+            url = f"/facilitate/{self.code}/answers/{reply.pk}/hide/"
+            self.console.post(url, {"value": "1" if hidden else "0"}, **HTMX)
+
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), approve=st.booleans())
+    def review_reply(self, name, number, approve):
+        reply = self._reply(name, number)
+        if reply is not None:
+            url = f"/facilitate/{self.code}/answers/{reply.pk}/review/"
+            self.console.post(url, {"value": "1" if approve else "0"}, **HTMX)
+
     @rule(name=st.sampled_from(["Dev", "Eli", "Fay", "ana"]))
     def join_elsewhere(self, name):
         """A classmate joins from a device the test does not watch (or a taken name)."""
@@ -408,5 +486,40 @@ def test_the_board_crossing_its_paging_limit_equals_a_reload(settings_overrides)
             room.every_screen_equals_a_reload()
         board = next(s for s in room.screens if s.role == "board")
         assert 'data-total="3"' in board.text()  # the limit was crossed at the end, too
+    finally:
+        room.teardown()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_discussion_in_replies_equals_a_reload(settings_overrides):
+    """Replies, step by step, each screen checked against a reload: a thread grows under an
+    answer in the room and on the console, is upvoted, edited, hidden, held for review under
+    approve-first and approved, is on the board's spotlight, and a reply is taken back."""
+    room = Classroom()
+    try:
+        room.start(seed=2)
+        actions = [
+            *(lambda n=name: room.post(n, 1, f"{n} reads the diff.", 0) for name in STUDENTS),
+            lambda: room.reply("Ben", "Ana", 1, "challenge", "I see it differently."),
+            lambda: room.spotlight("Ana", 1),
+            lambda: room.reply("Cleo", "Ana", 1, "question", "Could you say more?"),
+            lambda: room.vote_reply("Ana", "Ben", 1, True),
+            lambda: room.edit_reply("Ben", 1, "I see it differently, now.", 1),
+            lambda: room.hide_reply("Cleo", 1, True),
+            lambda: room.board_settings("newest", "dark", False, True, approve_first=True),
+            lambda: room.reply("Ana", "Cleo", 1, "build", "Building on this."),
+            lambda: room.review_reply("Ana", 1, True),
+            lambda: room.hide_reply("Cleo", 1, False),
+            lambda: room.end_spotlight(),
+            lambda: room.delete_reply("Ben", 1, 0),
+            lambda: room.delete("Ana", 1, 0),  # refused: Ana's answer has Cleo's reply
+        ]
+        for action in actions:
+            action()
+            room.every_screen_equals_a_reload()
+        ana = next(s for s in room.screens if s.participant_id == room._participant("Ana").pk)
+        text = ana.text()
+        assert "Could you say more?" in text and "I see it differently, now." not in text
+        assert "Building on this." in text  # her own reply, approved, in her box
     finally:
         room.teardown()

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from seminar import identity, ratelimit, screens, selectors, services
 from seminar.errors import SessionError
-from seminar.forms import AnswerForm
+from seminar.forms import AnswerForm, ReplyForm
+from seminar.models import Answer
 
 
 def _room(request, code):
@@ -75,12 +76,12 @@ def _mine(request, session, participant, number, *, status=200, **box):
     question = session.guide.questions.filter(number=number).first()
     if question is None:
         raise Http404("No such question.")
-    own = participant.answers.filter(question=question).first()
+    student = screens.Student(participant)
     st = screens.State(session, request)
     if box:
-        html = screens.mine(st, question, own, editing=own is not None, **box)
+        html = student.box(st, question, editing=question.pk in student.answers, **box)
     else:
-        html = screens.mine(st, question, own)
+        html = student.box(st, question)
     return HttpResponse(html, status=status)
 
 
@@ -91,11 +92,15 @@ def _answered(request, session, participant, number):
     return redirect(f"{session.get_absolute_url()}#q-{number}")
 
 
-def _refused(request, session, participant, number, error, text, token):
-    """The form again with the message and the student's text, with the error's status."""
+def _refused(request, session, participant, number, error, text, token, *, reply=None):
+    """The form again with the message and the student's text, with the error's status
+    (`reply`: the id of the student's reply whose edit was refused: its own form)."""
     if number is None:
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
-    box = {"error": error.message, "draft": text, "token": token}
+    if reply is not None:
+        box = {"reply_error": {"pk": reply, "error": error.message, "draft": text}}
+    else:
+        box = {"error": error.message, "draft": text, "token": token}
     if request.htmx:
         return _mine(request, session, participant, number, status=error.status, **box)
     return _render_room(request, session, participant, status=error.status, failed={number: box})
@@ -130,8 +135,17 @@ def answer_post(request, session, participant, number):
     except SessionError as error:
         return _refused(request, session, participant, number, error, text, token)
     if request.htmx and answer.question.number == number:
-        # The box from what the post itself read: no query more on the busiest path.
-        return HttpResponse(screens.mine(screens.State(session, request), answer.question, answer))
+        # The box from what the post itself read, and the student's replies: one query more
+        # on the busiest path.
+        replies = (
+            participant.answers.filter(question=answer.question, reply_to__isnull=False)
+            .select_related("reply_to")
+            .order_by("created_at", "pk")
+        )
+        html = screens.mine(
+            screens.State(session, request), answer.question, answer, replies=replies
+        )
+        return HttpResponse(html)
     return _answered(request, session, participant, number)
 
 
@@ -141,22 +155,65 @@ def answer_edit(request, session, participant, pk):
     text, _ = _answer_form(request)
     answer = participant.answers.select_related("question").filter(pk=pk).first()
     number = answer.question.number if answer else None
+    reply = pk if answer and answer.is_reply else None
     try:
         _limit_posts(participant)
         services.answer_edit(participant=participant, answer_id=pk, text=text)
     except SessionError as error:
-        return _refused(request, session, participant, number, error, text, None)
+        return _refused(request, session, participant, number, error, text, None, reply=reply)
     return _answered(request, session, participant, number)
 
 
 @require_POST
 @participant_view
 def answer_delete(request, session, participant, pk):
+    """Delete one's answer or reply; refused, its form shows why, with its text."""
+    answer = participant.answers.select_related("question").filter(pk=pk).first()
     try:
         question = services.answer_delete(participant=participant, answer_id=pk)
     except SessionError as error:
-        return _refused(request, session, participant, None, error, "", None)
+        if answer is None:
+            return _refused(request, session, participant, None, error, "", None)
+        number, reply = answer.question.number, (pk if answer.is_reply else None)
+        return _refused(
+            request, session, participant, number, error, answer.text, None, reply=reply
+        )
     return _answered(request, session, participant, question.number)
+
+
+@require_POST
+@participant_view
+def reply_post(request, session, participant, pk):
+    """Reply to a classmate's answer. The reply shows through the ordered stream (in the
+    answer's thread, and in the student's own box); the response only says it went, or why
+    not, in the reply form, whose text stays as typed."""
+    form = ReplyForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    text = data.get("text") or ""
+    try:
+        _limit_posts(participant)
+        reply, _ = services.reply_post(
+            participant=participant,
+            answer_id=pk,
+            move=data.get("move") or "",
+            text=text,
+            client_token=data.get("client_token"),
+        )
+    except SessionError as error:
+        if request.htmx:
+            return HttpResponse(error.message, status=error.status, content_type="text/plain")
+        ctx = {"session": session, "error": error.message, "draft": text, "answer_id": pk}
+        ctx |= {"move": data.get("move") or "", "moves": Answer.Move.choices}
+        return render(request, "seminar/reply_refused.html", ctx, status=error.status)
+    if request.htmx:
+        said = (
+            "Sent. It waits for review, then shows under the answer."
+            if reply.pending
+            else "Posted under the answer."
+        )
+        return HttpResponse(said, content_type="text/plain")
+    return redirect(f"{session.get_absolute_url()}#answer-{pk}")
 
 
 @require_POST

@@ -197,6 +197,15 @@
       var twin = el.querySelector("#" + CSS.escape(d.id));
       if (twin) twin.open = d.open;
     });
+    // A reply being written keeps its chosen move and its token.
+    $all("details.reply-box[id]", old).forEach(function (d) {
+      var twin = el.querySelector("#" + CSS.escape(d.id));
+      var move = $("input[name=move]", d).value;
+      if (!twin) return;
+      $("input[name=move]", twin).value = move;
+      $("input[name=client_token]", twin).value = $("input[name=client_token]", d).value;
+      $all(".move-button", twin).forEach(function (b) { b.setAttribute("aria-pressed", b.dataset.move === move ? "true" : "false"); });
+    });
     // A search typed into a region keeps its text (and keeps filtering the new list).
     $all("input[type=search][id]", old).forEach(function (input) {
       var twin = el.querySelector("#" + CSS.escape(input.id));
@@ -244,7 +253,9 @@
     var mine = idSet(me.dataset.answers), voted = idSet(me.dataset.votes);
     $all("li.answer").forEach(function (li) {
       if (mine[li.id]) li.setAttribute("data-mine", "1"); else li.removeAttribute("data-mine");
-      var button = $(".upvote", li), value = $(".vote-form input[name=value]", li);
+      // Its own controls, not those of the replies threaded inside it.
+      var actions = $(":scope > .answer-actions", li);
+      var button = actions && $(".upvote", actions), value = actions && $(".vote-form input[name=value]", actions);
       if (button) button.setAttribute("aria-pressed", voted[li.id] ? "true" : "false");
       if (value) value.value = voted[li.id] ? "0" : "1";
       if (value) value.setAttribute("value", voted[li.id] ? "0" : "1");
@@ -365,6 +376,58 @@
     announce("Could not reach the server. Your text is kept; try again in a moment.");
   });
 
+  /* --- replies: a move, its sentence starter, and a fresh token per reply ---------- */
+
+  function newToken() {
+    // crypto.randomUUID needs a secure context; a classroom LAN is often plain http.
+    var b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  /* "Build on", "Challenge", "Question": one is chosen (aria-pressed); an empty reply, or one
+     that is still only another move's starter, takes the chosen move's starter. */
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest(".move-button") : null;
+    if (!button) return;
+    var form = button.closest("form");
+    var text = $("textarea[name=text]", form);
+    var starters = $all(".move-button", form).map(function (b) { return b.dataset.starter; });
+    $all(".move-button", form).forEach(function (b) { b.setAttribute("aria-pressed", b === button ? "true" : "false"); });
+    $("input[name=move]", form).value = button.dataset.move;
+    if (!text.value.trim() || starters.indexOf(text.value) !== -1) {
+      text.value = button.dataset.starter;
+      text.dispatchEvent(new Event("input", { bubbles: true }));  // kept as a draft too
+    }
+    text.focus();
+    text.setSelectionRange(text.value.length, text.value.length);
+  });
+
+  /* Each reply goes with its own token: a retried request is the same reply, a second reply
+     to the same answer is a new one. */
+  document.addEventListener("submit", function (evt) {  // capture: before htmx reads the form
+    var form = evt.target;
+    if (!form.classList || !form.classList.contains("reply-form")) return;
+    var token = $("input[name=client_token]", form);
+    if (!token.value) token.value = newToken();
+  }, true);
+
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (!form.classList || !form.classList.contains("reply-form")) return;
+    var status = $(".reply-status", form);
+    if (!evt.detail.successful) { if (status) status.removeAttribute("data-ok"); return; }
+    form.reset();
+    $("input[name=client_token]", form).value = "";
+    $("input[name=move]", form).value = "";
+    $all(".move-button", form).forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+    if (status) status.setAttribute("data-ok", "1");
+    var box = form.closest("details");
+    if (box) box.open = false;
+    announce(evt.detail.xhr.responseText);
+  });
+
   /* --- console: discussion ------------------------------------------------- */
 
   /* "Not yet discussed / Discussed / All": the list's data-show, which CSS reads; kept on the
@@ -383,7 +446,7 @@
     var n = agenda && agenda.dataset.question;
     var list = n ? document.getElementById("answers-" + n) : null;
     if (!list) return null;
-    var items = $all("li.answer:not(.is-hidden)", list).filter(function (li) { return li.offsetParent !== null; });
+    var items = $all(":scope > li.answer:not(.is-hidden)", list).filter(function (li) { return li.offsetParent !== null; });
     if (!items.length) return null;
     var at = items.findIndex(function (li) { return li.classList.contains("is-spotlit"); });
     var next = at === -1 ? (direction > 0 ? 0 : items.length - 1) : at + direction;
