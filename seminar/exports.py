@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from seminar.models import Session
+from seminar.models import Answer, Session
 from seminar.summary import format_duration, sections, session_summary
 
 FORMATS = {
@@ -54,9 +54,9 @@ def export(session: Session, fmt: str, *, names: str = "real") -> Export:
 def export_participants(session: Session, *, names: str = "real") -> Export:
     """One row per participant: name, when they joined, how many answers and votes."""
     data = session_summary(session, names=names)
-    rows = [["name", "joined_at", "answers", "votes_given"]]
+    rows = [["name", "joined_at", "answers", "votes_given", "replies"]]
     rows += [
-        [p["name"], _iso(p["joined_at"]), p["answers"], p["votes_given"]]
+        [p["name"], _iso(p["joined_at"]), p["answers"], p["votes_given"], p["replies"]]
         for p in data["participants"]
     ]
     return Export(
@@ -135,14 +135,22 @@ CSV_HEADER = [
     "discussed_seconds",
     "created_at",
     "edited_at",
+    # Replies (schema 3): each answer's replies follow it; `ref` is "question.answer" for an
+    # answer and "question.answer.reply" for a reply, whose `reply_to` is its answer's ref.
+    "kind",
+    "ref",
+    "reply_to",
+    "move",
 ]
 
 
 def render_csv(data: dict) -> bytes:
-    """One row per answer (hidden ones included, marked), questions in order."""
+    """One row per answer, each followed by its replies (hidden ones included, marked),
+    questions in order."""
     rows = [CSV_HEADER]
     for q in data["questions"]:
         for a in q["answers"]:
+            ref = f"{q['number']}.{a['position']}"
             rows.append(
                 [
                     q["number"],
@@ -157,8 +165,33 @@ def render_csv(data: dict) -> bytes:
                     a["discussed_seconds"],
                     _iso(a["created_at"]),
                     _iso(a["edited_at"]),
+                    "answer",
+                    ref,
+                    "",
+                    "",
                 ]
             )
+            for n, r in enumerate(a["replies"], start=1):
+                rows.append(
+                    [
+                        q["number"],
+                        q["text"],
+                        r["author"],
+                        r["text"],
+                        r["votes"],
+                        False,
+                        r["hidden"],
+                        r["waiting"],
+                        "",
+                        0,
+                        _iso(r["created_at"]),
+                        _iso(r["edited_at"]),
+                        "reply",
+                        f"{ref}.{n}",
+                        ref,
+                        r["move_label"],
+                    ]
+                )
     return _csv_bytes(rows)
 
 
@@ -226,6 +259,16 @@ def _votes(n: int) -> str:
     return f"{n} vote" if n == 1 else f"{n} votes"
 
 
+def replies_text(counts: dict) -> str:
+    """ "3 replies: 2 Build on, 1 Question", or "" without replies the class saw."""
+    total = sum(counts.values())
+    if not total:
+        return ""
+    labels = dict(Answer.Move.choices)
+    moves = ", ".join(f"{n} {labels[move]}" for move, n in counts.items() if n)
+    return f"{total} repl{'y' if total == 1 else 'ies'}: {moves}"
+
+
 def answered_text(q: dict) -> str:
     """ "Answered by 8 of 9 students present (89%)", or that it was never opened."""
     if q["opened_at"] is None and not q["answered"]:
@@ -253,6 +296,7 @@ def render_md(data: dict) -> bytes:
         f"- Duration: {format_duration(s['duration_seconds'])}",
         f"- Participants: {total}",
         f"- Answers discussed: {s['discussed_count']}",
+        f"- Replies: {s['reply_count']}",
         f"- Names: {'pseudonyms' if data['names'] == 'pseudonyms' else 'real names'}",
         "",
         "## Timeline",
@@ -275,6 +319,8 @@ def render_md(data: dict) -> bytes:
                 answered += f"; {q['hidden']} hidden"
             if q["waiting"]:
                 answered += f"; {q['waiting']} waiting for review"
+            if replies_text(q["reply_counts"]):
+                answered += f"; {replies_text(q['reply_counts'])}"
             lines += [answered + ".", ""]
             for a in q["answers"]:
                 marks = "".join(f" ({mark})" for mark in ("pinned", "hidden") if a[mark])
@@ -286,6 +332,13 @@ def render_md(data: dict) -> bytes:
                     f"- **{md_line(a['author'])}**, {_votes(a['votes'])}{marks}: "
                     f"{md_block(a['text'], '  ')}"
                 )
+                for r in a["replies"]:
+                    marks = " (hidden)" if r["hidden"] else ""
+                    marks += " (waiting for review)" if r["waiting"] else ""
+                    lines.append(
+                        f"  - *{r['move_label']}*, **{md_line(r['author'])}**, "
+                        f"{_votes(r['votes'])}{marks}: {md_block(r['text'], '    ')}"
+                    )
             if q["answers"]:
                 lines.append("")
         if step["note"]:
@@ -331,7 +384,15 @@ def page_context(data: dict) -> dict:
             {
                 **q,
                 "answered_text": answered_text(q),
-                "answers": [{**a, "discussed_text": discussed_text(a)} for a in q["answers"]],
+                "replies_text": replies_text(q["reply_counts"]),
+                "answers": [
+                    {
+                        **a,
+                        "discussed_text": discussed_text(a),
+                        "replies_text": replies_text(a["reply_counts"]),
+                    }
+                    for a in q["answers"]
+                ],
             }
             for q in data["questions"]
         ],

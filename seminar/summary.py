@@ -6,18 +6,19 @@ Its shape is the JSON export's, documented in docs/export-schema.md; datetimes s
 objects here and become ISO 8601 strings only in the JSON and CSV renderers.
 
 Hidden answers are in it, marked `"hidden": True` (the facilitator's full exports list them);
-`visible_only()` removes them for the summary page.
+`visible_only()` removes them for the summary page. Replies are under their answers
+(`answers[].replies`), each with its move.
 """
 
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from seminar import selectors
 from seminar.models import Answer, Session, SpotlightLog, StepLog, StepNote
 
-SCHEMA = "seminar.session/2"
+SCHEMA = "seminar.session/3"
 NAMES = ("real", "pseudonyms")
 
 
@@ -39,7 +40,8 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
 
     participants = list(
         session.participants.annotate(
-            answer_total=Count("answers", distinct=True),
+            answer_total=Count("answers", filter=Q(answers__reply_to__isnull=True), distinct=True),
+            reply_total=Count("answers", filter=Q(answers__reply_to__isnull=False), distinct=True),
             votes_given=Count("votes", distinct=True),
         ).order_by("joined_at", "pk")
     )
@@ -92,28 +94,46 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
 
     states = {state.question_id: state for state in selectors.question_states(session)}
     answers_by_question: dict[int, list[dict]] = {}
-    answers = (
+    replies_by_answer: dict[int, list[dict]] = {}
+    rows = (
         Answer.objects.filter(session=session)
         .select_related("participant")
         .annotate(vote_count=Count("votes"))
         .order_by("question_id", "-pinned", "-vote_count", "created_at", "pk")
     )
-    for answer in answers:
+    labels = dict(Answer.Move.choices)
+    for answer in rows:
+        row = {
+            "participant": number_of[answer.participant_id],
+            "author": name_of(answer.participant_id, answer.participant.name),
+            "text": answer.text,
+            "votes": answer.vote_count,
+            "hidden": answer.hidden,
+            "waiting": answer.pending,
+            "created_at": answer.created_at,
+            "edited_at": answer.edited_at,
+        }
+        if answer.is_reply:
+            row = {"move": answer.move, "move_label": labels[answer.move], **row}
+            replies_by_answer.setdefault(answer.reply_to_id, []).append((answer, row))
+            continue
         answers_by_question.setdefault(answer.question_id, []).append(
             {
-                "participant": number_of[answer.participant_id],
-                "author": name_of(answer.participant_id, answer.participant.name),
-                "text": answer.text,
-                "votes": answer.vote_count,
+                "id": answer.pk,
+                **row,
                 "pinned": answer.pinned,
-                "hidden": answer.hidden,
-                "waiting": answer.pending,
                 "discussed": discussed_order.get(answer.pk),
                 "discussed_seconds": spotlight_seconds.get(answer.pk, 0),
-                "created_at": answer.created_at,
-                "edited_at": answer.edited_at,
             }
         )
+    for listed in answers_by_question.values():
+        for n, a in enumerate(listed, start=1):
+            pk = a.pop("id")
+            # Its replies in the order they were written (the thread as the class read it).
+            thread = sorted(replies_by_answer.get(pk, []), key=lambda r: (r[0].created_at, r[0].pk))
+            a["replies"] = [r for _, r in thread]
+            a["reply_counts"] = _move_counts(a["replies"])
+            a["position"] = n
 
     questions = []
     for step in steps:
@@ -135,7 +155,9 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "answered": answered,
                 "answered_share": round(answered / present, 4) if present else None,
                 "hidden": sum(1 for a in listed if a["hidden"]),
-                "waiting": sum(1 for a in listed if a["waiting"]),
+                "waiting": sum(1 for a in listed if a["waiting"])
+                + sum(1 for a in listed for r in a["replies"] if r["waiting"]),
+                "reply_counts": _move_counts([r for a in listed for r in a["replies"]]),
                 "answers": listed,
             }
         )
@@ -159,6 +181,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
             "duration_seconds": max(0, int((end - session.created_at).total_seconds())),
             "participant_count": len(participants),
             "discussed_count": len(discussed),
+            "reply_count": sum(len(v) for v in replies_by_answer.values()),
             "settings": {
                 "names_hidden": session.names_hidden,
                 "answer_first": session.answer_first,
@@ -172,6 +195,7 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "name": name_of(p.pk, p.name),
                 "joined_at": p.joined_at,
                 "answers": p.answer_total,
+                "replies": p.reply_total,
                 "votes_given": p.votes_given,
             }
             for p in participants
@@ -207,13 +231,26 @@ def sections(data: dict) -> list[dict]:
     ]
 
 
+def _move_counts(replies: list[dict]) -> dict[str, int]:
+    """How many replies the class could see made each move (hidden and waiting ones aside)."""
+    shown = [r for r in replies if not r["hidden"] and not r["waiting"]]
+    return {move: sum(1 for r in shown if r["move"] == move) for move in Answer.Move.values}
+
+
+def _shown(items: list[dict]) -> list[dict]:
+    return [a for a in items if not a["hidden"] and not a["waiting"]]
+
+
 def visible_only(data: dict) -> dict:
-    """A copy without hidden answers nor answers waiting for review (the counts stay as they
-    are), for the summary page."""
+    """A copy without hidden answers and replies nor those waiting for review (the counts stay
+    as they are), for the summary page."""
     return {
         **data,
         "questions": [
-            {**q, "answers": [a for a in q["answers"] if not a["hidden"] and not a["waiting"]]}
+            {
+                **q,
+                "answers": [{**a, "replies": _shown(a["replies"])} for a in _shown(q["answers"])],
+            }
             for q in data["questions"]
         ],
     }

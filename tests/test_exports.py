@@ -56,6 +56,14 @@ HIDDEN, PINNED = 3, 5
 DISCUSSED = (0, 2, 4)
 SPOTLIGHTS = [(0, 40, 42), (2, 42, 45)]
 DISCUSSION = {0: (1, 120), 2: (2, 180), 4: (3, 0)}  # answer index: (order, seconds on board)
+# (replier index, answer index, move, text): replies, oldest first; the second is hidden.
+REPLIES = [
+    (1, 0, "challenge", "=I see it differently: *diffs* lie"),
+    (3, 0, "question", "Could you say more about <why>?"),
+    (0, 2, "build", "Building on this, pair daily."),
+]
+REPLY_HIDDEN = 1
+REPLY_VOTES = [(2, 0), (3, 0)]  # (voter index, reply index)
 
 
 def at(minutes: int) -> datetime:
@@ -76,6 +84,17 @@ def build_session(facilitator, guide, *, end=True) -> Session:
     ]
     for voter, answer in VOTES:
         services.vote_toggle(participant=people[voter], answer_id=answers[answer].pk)
+    replies = [
+        services.reply_post(
+            participant=people[p], answer_id=answers[a].pk, move=move, text=text, client_token=None
+        )[0]
+        for p, a, move, text in REPLIES
+    ]
+    for voter, reply in REPLY_VOTES:
+        services.vote_toggle(participant=people[voter], answer_id=replies[reply].pk)
+    services.answer_set_hidden(
+        session=session, by=facilitator, answer_id=replies[REPLY_HIDDEN].pk, hidden=True
+    )
     services.answer_set_hidden(
         session=session, by=facilitator, answer_id=answers[HIDDEN].pk, hidden=True
     )
@@ -120,6 +139,8 @@ def build_session(facilitator, guide, *, end=True) -> Session:
         Participant.objects.filter(pk=person.pk).update(joined_at=at(1) + timedelta(seconds=i))
     for i, answer in enumerate(answers):
         Answer.objects.filter(pk=answer.pk).update(created_at=at(36 + i))
+    for i, reply in enumerate(replies):
+        Answer.objects.filter(pk=reply.pk).update(created_at=at(45 + i))
     Answer.objects.filter(pk=answers[0].pk).update(edited_at=at(50))
     for (index, start, stop), log in zip(
         SPOTLIGHTS, SpotlightLog.objects.filter(session=session).order_by("pk"), strict=True
@@ -164,10 +185,18 @@ def discussion_of(answer) -> tuple[int | None, int]:
 
 
 def db_answers(session):
-    """The session's answers in export order: by question, pinned first, then votes, then time."""
-    answers = list(Answer.objects.filter(session=session).select_related("participant", "question"))
+    """The session's answers in export order: by question, pinned first, then votes, then time;
+    each with `thread`, its replies oldest first."""
+    answers = list(
+        Answer.objects.filter(session=session, reply_to__isnull=True).select_related(
+            "participant", "question"
+        )
+    )
     for a in answers:
         a.vote_total = Vote.objects.filter(answer=a).count()
+        a.thread = list(a.replies.select_related("participant").order_by("created_at", "pk"))
+        for r in a.thread:
+            r.vote_total = Vote.objects.filter(answer=r).count()
     return sorted(
         answers, key=lambda a: (a.question.number, not a.pinned, -a.vote_total, a.created_at, a.pk)
     )
@@ -211,24 +240,58 @@ def test_csv_has_one_row_per_answer_field_by_field(rich, facilitator_client):
     assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert rows[0] == exports.CSV_HEADER
-    expected = db_answers(rich)
-    assert len(rows) - 1 == len(expected) == len(ANSWERS)
-    for row, a in zip(rows[1:], expected, strict=True):
-        assert row == [
-            str(a.question.number),
-            neutral(a.question.text),
-            neutral(a.participant.name),
-            neutral(a.text),
-            str(a.vote_total),
-            "yes" if a.pinned else "no",
-            "yes" if a.hidden else "no",
-            "yes" if a.pending else "no",
-            str(discussion_of(a)[0] or ""),
-            str(discussion_of(a)[1]),
-            iso(a.created_at),
-            iso(a.edited_at),
-        ]
+    expected = []  # each answer's row, then its replies' rows
+    positions: dict[int, int] = {}
+    for a in db_answers(rich):
+        n = positions[a.question.number] = positions.get(a.question.number, 0) + 1
+        ref = f"{a.question.number}.{n}"
+        expected.append(
+            [
+                str(a.question.number),
+                neutral(a.question.text),
+                neutral(a.participant.name),
+                neutral(a.text),
+                str(a.vote_total),
+                "yes" if a.pinned else "no",
+                "yes" if a.hidden else "no",
+                "yes" if a.pending else "no",
+                str(discussion_of(a)[0] or ""),
+                str(discussion_of(a)[1]),
+                iso(a.created_at),
+                iso(a.edited_at),
+                "answer",
+                ref,
+                "",
+                "",
+            ]
+        )
+        for i, r in enumerate(a.thread, start=1):
+            expected.append(
+                [
+                    str(a.question.number),
+                    neutral(a.question.text),
+                    neutral(r.participant.name),
+                    neutral(r.text),
+                    str(r.vote_total),
+                    "no",
+                    "yes" if r.hidden else "no",
+                    "yes" if r.pending else "no",
+                    "",
+                    "0",
+                    iso(r.created_at),
+                    iso(r.edited_at),
+                    "reply",
+                    f"{ref}.{i}",
+                    ref,
+                    r.get_move_display(),
+                ]
+            )
+    assert len(rows) - 1 == len(ANSWERS) + len(REPLIES)
+    assert rows[1:] == expected
     by_text = {row[3]: row for row in rows[1:]}
+    challenge = by_text["'=I see it differently: *diffs* lie"]
+    assert challenge[12:] == ["reply", "1.1.1", "1.1", "Challenge"] and challenge[4] == "2"
+    assert by_text["Could you say more about <why>?"][6] == "yes"  # the hidden reply
     # Formula-like cells are neutralised; commas, quotes, newlines and emoji round-trip.
     assert {"'=SUM(A1)", "'+1 for pairing", "'-2 secret hidden remark"} <= set(by_text)
     assert by_text["'@x *not bold* <b>not html</b> | pipe"][2] == "Ana"
@@ -257,14 +320,15 @@ def test_participants_csv(rich, facilitator_client):
         'attachment; filename="seminar-ABCDEF-2025-03-04-participants.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["name", "joined_at", "answers", "votes_given"]
+    assert rows[0] == ["name", "joined_at", "answers", "votes_given", "replies"]
     people = list(Participant.objects.filter(session=rich).order_by("joined_at", "pk"))
     assert [row[0] for row in rows[1:]] == [neutral(p.name) for p in people]
     for row, p in zip(rows[1:], people, strict=True):
         assert row[1] == iso(p.joined_at)
-        assert row[2] == str(p.answers.count())
+        assert row[2] == str(p.answers.filter(reply_to__isnull=True).count())
         assert row[3] == str(p.votes.count())
-    assert rows[1] == ["Ana", "2025-03-04T14:01:00+00:00", "2", "3"]
+        assert row[4] == str(p.answers.filter(reply_to__isnull=False).count())
+    assert rows[1] == ["Ana", "2025-03-04T14:01:00+00:00", "2", "3", "1"]
     pseudo = facilitator_client.get(
         reverse("seminar:export_participants", args=["ABCDEF"]), {"names": "pseudonyms"}
     )
@@ -284,7 +348,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
 
 def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
     data = json.loads(download(facilitator_client, "json").content)
-    assert data["schema"] == "seminar.session/2"
+    assert data["schema"] == "seminar.session/3"
     assert data["names"] == "real"
     s = data["session"]
     assert s["code"] == "ABCDEF"
@@ -300,19 +364,32 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
     assert s["duration_seconds"] == 70 * 60
     assert s["live"] is False
     assert s["participant_count"] == 4
+    assert s["reply_count"] == len(REPLIES)
 
     people = list(Participant.objects.filter(session=rich).order_by("joined_at", "pk"))
     assert [p["name"] for p in data["participants"]] == [p.name for p in people]
     assert [p["number"] for p in data["participants"]] == [1, 2, 3, 4]
-    assert [p["answers"] for p in data["participants"]] == [p.answers.count() for p in people]
+    assert [p["answers"] for p in data["participants"]] == [
+        p.answers.filter(reply_to__isnull=True).count() for p in people
+    ]
+    assert [p["replies"] for p in data["participants"]] == [
+        p.answers.filter(reply_to__isnull=False).count() for p in people
+    ]
     assert [p["votes_given"] for p in data["participants"]] == [p.votes.count() for p in people]
 
     exported = [(q["number"], a) for q in data["questions"] for a in q["answers"]]
     expected = db_answers(rich)
     assert len(exported) == len(expected)
     numbers = {p.pk: n for n, p in enumerate(people, start=1)}
+    positions: dict[int, int] = {}
+
+    def shown_counts(thread):
+        shown = [r for r in thread if r.shown]
+        return {m: sum(1 for r in shown if r.move == m) for m in ("build", "challenge", "question")}
+
     for (number, a), db in zip(exported, expected, strict=True):
         assert number == db.question.number
+        positions[number] = positions.get(number, 0) + 1
         assert a == {
             "participant": numbers[db.participant_id],
             "author": db.participant.name,
@@ -325,9 +402,29 @@ def test_json_is_everything_with_a_versioned_schema(rich, facilitator_client):
             "discussed_seconds": discussion_of(db)[1],
             "created_at": iso(db.created_at),
             "edited_at": iso(db.edited_at) or None,
+            "position": positions[number],
+            "replies": [
+                {
+                    "move": r.move,
+                    "move_label": r.get_move_display(),
+                    "participant": numbers[r.participant_id],
+                    "author": r.participant.name,
+                    "text": r.text,
+                    "votes": r.vote_total,
+                    "hidden": r.hidden,
+                    "waiting": r.pending,
+                    "created_at": iso(r.created_at),
+                    "edited_at": iso(r.edited_at) or None,
+                }
+                for r in db.thread
+            ],
+            "reply_counts": shown_counts(db.thread),
         }
     q1 = data["questions"][0]
     assert (q1["answered"], q1["answered_share"], q1["hidden"]) == (4, 1.0, 1)
+    # By move, the replies the class could see (the hidden Question aside).
+    assert q1["reply_counts"] == {"build": 1, "challenge": 1, "question": 0}
+    assert [r["move"] for r in q1["answers"][0]["replies"]] == ["challenge", "question"]
     assert q1["answers"][0]["text"] == 'Commas, "quotes", and\nnewlines 🎉'  # most votes first
     assert data["questions"][1]["answers"][0]["pinned"] is True  # pinned first
     assert data["questions"][2]["answers"] == []

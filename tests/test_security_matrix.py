@@ -99,6 +99,18 @@ ROWS = [
     ("post", "/s/{code}/answers/{theirs}/delete/", {}, everyone(403)),
     ("post", "/s/{code}/answers/{theirs}/vote/", {}, students(403, ROOM, 403, 403)),
     ("post", "/s/{code}/answers/{mine}/vote/", {}, students(403, 400, 403, 403)),  # own answer
+    (
+        "post",
+        "/s/{code}/answers/{theirs}/reply/",
+        {"move": "build", "text": "Building on this."},
+        students(403, ROOM, 403, 403),
+    ),
+    (
+        "post",
+        "/s/{code}/answers/{mine}/reply/",
+        {"move": "build", "text": "Me again."},
+        students(403, 400, 403, 403),  # own answer: edit it instead
+    ),
     # --- the facilitator's console and actions ---
     ("get", "/facilitate/", {}, facilitators(200, 200)),
     ("get", "/facilitate/new/", {}, facilitators(200, 200)),

@@ -118,12 +118,23 @@ def hostile(facilitator, guide):
         session=session, by=facilitator, answer_id=answers[0].pk, pinned=True
     )
     services.vote_toggle(participant=people[1], answer_id=answers[0].pk)
+    # Every payload also as a reply (one of each move) to the pinned answer, by a classmate.
+    replies = [
+        services.reply_post(
+            participant=people[1 + i % (len(people) - 1)],
+            answer_id=answers[0].pk,
+            move=("build", "challenge", "question")[i % 3],
+            text=payload,
+            client_token=None,
+        )[0]
+        for i, payload in enumerate(PAYLOADS)
+    ]
     for step in selectors.agenda(session):
         services.note_save(
             session=session, by=facilitator, step_key=step.key, text="\n".join(PAYLOADS)
         )
     services.step_go(session=session, by=facilitator, to=_step_of(session, "question-1"))
-    return {"session": session, "people": people, "answers": answers}
+    return {"session": session, "people": people, "answers": answers, "replies": replies}
 
 
 def _step_of(session, key):
@@ -219,6 +230,17 @@ def test_every_live_fragment_shows_payloads_as_text(facilitator, guide, broadcas
     ]
     services.answer_edit(participant=people[0], answer_id=answers[0].pk, text=PAYLOADS[5])
     services.vote_toggle(participant=people[1], answer_id=answers[0].pk)
+    # Every payload also as a reply (one of each move) to the pinned answer, by a classmate.
+    replies = [
+        services.reply_post(
+            participant=people[1 + i % (len(people) - 1)],
+            answer_id=answers[0].pk,
+            move=("build", "challenge", "question")[i % 3],
+            text=payload,
+            client_token=None,
+        )[0]
+        for i, payload in enumerate(PAYLOADS)
+    ]
     services.answer_set_pinned(
         session=session, by=facilitator, answer_id=answers[2].pk, pinned=True
     )
@@ -322,3 +344,30 @@ def test_an_imported_hostile_guide_is_text_on_every_page(facilitator_client, fac
 def test_the_inspector_would_catch_each_payload_unescaped(unescaped):
     """The checks above are only as good as this: raw payloads must be caught."""
     assert inspect(f"<p>{unescaped}</p>").problems
+
+
+def test_the_board_spotlight_shows_hostile_replies_as_text(hostile, facilitator):
+    session = hostile["session"]
+    services.answer_spotlight(session=session, by=facilitator, answer_id=hostile["answers"][0].pk)
+    response = Client().get(f"/s/{session.code}/board/")
+    # The board shows the newest six replies.
+    assert_inert(response.content.decode(), shows=PAYLOADS[-6:], where="board spotlight")
+
+
+def test_a_refused_reply_keeps_the_hostile_text_as_text(hostile):
+    session, people = hostile["session"], hostile["people"]
+    text = "</textarea><script>alert(11)</script>"
+    url = f"/s/{session.code}/answers/{hostile['answers'][1].pk}/reply/"
+    response = student(people[0]).post(url, {"move": "nonsense", "text": text})
+    assert response.status_code == 400
+    assert_inert(response.content.decode(), shows=[text], where="refused reply")
+
+
+def test_reply_exports_carry_the_text_as_data(hostile, facilitator_client):
+    code = hostile["session"].code
+    data = json.loads(facilitator_client.get(f"/facilitate/{code}/export/json").content)
+    texts = {r["text"] for q in data["questions"] for a in q["answers"] for r in a["replies"]}
+    assert set(PAYLOADS) <= texts
+    body = facilitator_client.get(f"/facilitate/{code}/export/csv").content.decode("utf-8-sig")
+    rows = [row for row in csv.DictReader(io.StringIO(body)) if row["kind"] == "reply"]
+    assert set(PAYLOADS) <= {row["answer"] for row in rows}
