@@ -100,6 +100,16 @@ def test_each_move_has_its_button_and_sentence_starter(session, thread):
         assert f'data-starter="{starter}" aria-pressed="false">{label}</button>' in page
 
 
+def test_without_javascript_a_move_button_sends_the_reply_with_its_move(session, thread):
+    """The form's empty chosen-move field comes first; the pressed button's value last."""
+    people, answers = thread
+    url = reverse("seminar:reply_post", args=[session.code, answers["Ava"].pk])
+    data = {"move": ["", "question"], "text": "Why the diff?"}
+    response = as_student(people["Ben"]).post(url, data)
+    assert response.status_code == 302
+    assert answers["Ava"].replies.get().move == "question"
+
+
 def test_answer_first_a_student_replies_after_answering(session, thread):
     people, answers = thread
     dee = services.participant_join(session=session, name="Dee")

@@ -200,11 +200,11 @@
     // A reply being written keeps its chosen move and its token.
     $all("details.reply-box[id]", old).forEach(function (d) {
       var twin = el.querySelector("#" + CSS.escape(d.id));
-      var move = $("input[name=move]", d).value;
+      var move = $("input[type=hidden][name=move]", d).value;
       if (!twin) return;
-      $("input[name=move]", twin).value = move;
+      $("input[type=hidden][name=move]", twin).value = move;
       $("input[name=client_token]", twin).value = $("input[name=client_token]", d).value;
-      $all(".move-button", twin).forEach(function (b) { b.setAttribute("aria-pressed", b.dataset.move === move ? "true" : "false"); });
+      $all(".move-button", twin).forEach(function (b) { b.setAttribute("aria-pressed", b.value === move ? "true" : "false"); });
     });
     // A search typed into a region keeps its text (and keeps filtering the new list).
     $all("input[type=search][id]", old).forEach(function (input) {
@@ -391,11 +391,12 @@
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest ? evt.target.closest(".move-button") : null;
     if (!button) return;
+    evt.preventDefault();  // it chooses the move; "Post reply" sends
     var form = button.closest("form");
     var text = $("textarea[name=text]", form);
     var starters = $all(".move-button", form).map(function (b) { return b.dataset.starter; });
     $all(".move-button", form).forEach(function (b) { b.setAttribute("aria-pressed", b === button ? "true" : "false"); });
-    $("input[name=move]", form).value = button.dataset.move;
+    $("input[type=hidden][name=move]", form).value = button.value;
     if (!text.value.trim() || starters.indexOf(text.value) !== -1) {
       text.value = button.dataset.starter;
       text.dispatchEvent(new Event("input", { bubbles: true }));  // kept as a draft too
@@ -420,7 +421,7 @@
     if (!evt.detail.successful) { if (status) status.removeAttribute("data-ok"); return; }
     form.reset();
     $("input[name=client_token]", form).value = "";
-    $("input[name=move]", form).value = "";
+    $("input[type=hidden][name=move]", form).value = "";
     $all(".move-button", form).forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
     if (status) status.setAttribute("data-ok", "1");
     var box = form.closest("details");
