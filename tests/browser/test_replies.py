@@ -102,7 +102,9 @@ def test_students_reply_with_moves_and_every_screen_follows(server, pages):
     # The phone edits its reply from its own box; the laptop sees the new text.
     my_reply = phone.locator("#q-1-mine .my-reply").first
     my_reply.locator("summary").click()
-    my_reply.get_by_label("Your reply", exact=True).fill("I see it differently: read the diff first.")
+    my_reply.get_by_label("Your reply", exact=True).fill(
+        "I see it differently: read the diff first."
+    )
     my_reply.get_by_role("button", name="Save changes").click()
     expect(item(laptop, "Student 01").locator(".reply-list")).to_contain_text(
         "read the diff first.", timeout=LIVE_MS
