@@ -261,8 +261,9 @@ def not_answered(session: Session, state: QuestionState) -> NotAnswered:
     """Who was here while the question of `state` (from `question_states`, with its counts)
     was open and has not answered it: one query for the first names, whatever the size of
     the class."""
+    answered = Answer.objects.filter(question_id=state.question_id, reply_to__isnull=True)
     waiting = session.participants.filter(attendance__state_id=state.pk).exclude(
-        answers__question_id=state.question_id
+        pk__in=answered.values("participant_id")
     )
     return NotAnswered(
         names=list(

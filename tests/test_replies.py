@@ -313,3 +313,17 @@ def test_the_board_spotlight_shows_the_answer_with_its_replies(session, facilita
     assert "1 Challenge" in board and "hidden." not in board
     # Moderation never reaches the board.
     assert "Hide" not in board and "Approve" not in board
+
+
+def test_a_student_who_only_replied_has_not_answered(session, facilitator, owner, thread):
+    """Without answer-first a student may reply before answering: still "not answered yet"."""
+    people, answers = thread
+    services.session_update_settings(session=session, by=facilitator, answer_first=False)
+    dee = services.participant_join(session=session, name="Dee")
+    services.connection_open(participant=dee, channel_name="tab-dee")
+    reply(dee, answers["Ava"], "question", "Which diff?")
+    state = selectors.question_states(session, question__number=1)[0]
+    assert state.answered_count == 3
+    assert "Dee" in selectors.not_answered(session, state).names
+    console = owner.get(reverse("seminar:console", args=[session.code])).content.decode()
+    assert "Not answered yet (1 of 4)" in console

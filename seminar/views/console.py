@@ -73,7 +73,13 @@ def session_list(request):
         .annotate(
             participant_count=Count("participants", distinct=True),
             answer_count=Count(
-                "answers", filter=Q(answers__hidden=False, answers__pending=False), distinct=True
+                "answers",
+                filter=Q(
+                    answers__hidden=False,
+                    answers__pending=False,
+                    answers__reply_to__isnull=True,
+                ),
+                distinct=True,
             ),
         )
         .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
