@@ -61,6 +61,12 @@ class SessionStartForm(forms.Form):
         required=False,
         initial=True,
     )
+    approve_first = forms.BooleanField(
+        label="Approve first: new answers and replies wait for your review before the class "
+        "sees them",
+        required=False,
+        initial=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

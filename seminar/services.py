@@ -91,6 +91,7 @@ def session_start(
     title: str = "",
     names_hidden: bool = True,
     answer_first: bool = True,
+    approve_first: bool = False,
 ) -> Session:
     """Create a live session on `guide` with a fresh join code, in the lobby."""
     title = title.strip()
@@ -106,6 +107,7 @@ def session_start(
                     title=title,
                     names_hidden=names_hidden,
                     answer_first=answer_first,
+                    approve_first=approve_first,
                 )
                 QuestionState.objects.bulk_create(
                     QuestionState(session=session, question=q) for q in guide.questions.all()

@@ -49,7 +49,7 @@ def test_start_a_session_with_classroom_defaults(facilitator_client, facilitator
     assert response.status_code == 302
     assert response["Location"] == f"/facilitate/{session.code}/"
     assert session.facilitator == facilitator and session.title == "Period 3"
-    assert session.names_hidden and session.answer_first
+    assert session.names_hidden and session.answer_first and not session.approve_first
     assert session.current_step == 0 and session.is_live
     assert QuestionState.objects.filter(session=session, is_open=False).count() == 3
     console = facilitator_client.get(response["Location"]).content.decode()
@@ -63,6 +63,13 @@ def test_start_a_session_with_classroom_defaults(facilitator_client, facilitator
     ]:
         assert text in console
     assert 'src="data:image/svg+xml' in console  # the QR code
+
+
+def test_a_session_can_start_with_approve_first(facilitator_client, guide):
+    form = facilitator_client.get("/facilitate/new/").content.decode()
+    assert "Approve first: new answers and replies wait for your review" in form
+    facilitator_client.post("/facilitate/new/", {"guide": guide.pk, "approve_first": "on"})
+    assert Session.objects.get().approve_first
 
 
 def test_session_list_shows_live_first_with_counts(
