@@ -1,5 +1,6 @@
 """The live session: who is in it, where the walk is, and what the class wrote."""
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -321,6 +322,10 @@ class ModeratorLink(models.Model):
 
     def __str__(self):
         return f"Moderator link {self.pk} of {self.session.code}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
     @property
     def is_active(self) -> bool:
