@@ -183,44 +183,37 @@ def _moderate(request, action, **kwargs):
 # Moderation: the session's facilitators and its moderators (views/moderate.py).
 
 
-@moderator_required
-@require_POST
+@moderator_required(["POST"])
 def answer_hide(request, code, pk):
     return _moderate(request, services.answer_set_hidden, answer_id=pk, hidden=_flag(request))
 
 
-@moderator_required
-@require_POST
+@moderator_required(["POST"])
 def answer_pin(request, code, pk):
     return _moderate(request, services.answer_set_pinned, answer_id=pk, pinned=_flag(request))
 
 
-@moderator_required
-@require_POST
+@moderator_required(["POST"])
 def answer_review(request, code, pk):
     return _moderate(request, services.answer_review, answer_id=pk, approve=_flag(request))
 
 
-@moderator_required
-@require_POST
+@moderator_required(["POST"])
 def answers_review_all(request, code, number):
     return _moderate(request, services.answers_review_all, number=number, approve=_flag(request))
 
 
-@moderator_required
-@require_POST
+@moderator_required(["POST"])
 def answer_discussed(request, code, pk):
     return _moderate(request, services.answer_set_discussed, answer_id=pk, discussed=_flag(request))
 
 
-@moderator_required
-@require_POST
+@moderator_required(["POST"])
 def answer_spotlight(request, code, pk):
     return _moderate(request, services.answer_spotlight, answer_id=pk)
 
 
-@moderator_required
-@require_POST
+@moderator_required(["POST"])
 def spotlight_end(request, code):
     return _moderate(request, services.spotlight_end)
 

@@ -8,9 +8,9 @@ moderation views (`moderator_required`); everything else stays the facilitators'
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from seminar import identity, ratelimit, screens, selectors, services
 from seminar.errors import SessionError
@@ -26,32 +26,40 @@ def refused(request, error: SessionError, heading: str = "Not allowed"):
     return render(request, "seminar/moderator_refused.html", context, status=error.status)
 
 
-def moderator_required(view):
-    """For a view taking `code`: lets in the session's facilitators and the device holding one
-    of its moderator links, with `request.moderating = (session, by)` (by: the user, or the
-    ModeratorLink). Anyone else without an account signs in first; a signed-in stranger gets a
-    404 (we do not say the session exists); a revoked link gets a 403 that says so."""
+def moderator_required(methods: list[str]):
+    """For a view taking `code`, answering `methods`: lets in the session's facilitators and
+    the device holding one of its moderator links, with `request.moderating = (session, by)`
+    (by: the user, or the ModeratorLink). As for facilitator views, a visitor with no account
+    signs in first and any other method is refused (405) before the session is looked at; a
+    signed-in stranger gets a 404 (we do not say the session exists); a revoked link, a 403
+    that says so."""
 
-    @wraps(view)
-    def wrapper(request, code, *args, **kwargs):
-        if not request.user.is_authenticated and not identity.moderating(request.session, code):
-            return redirect_to_login(request.get_full_path())
-        session = selectors.session_by_code(code)
-        if session is not None and session.is_facilitated_by(request.user):
-            request.moderating = (session, request.user)
-            return view(request, code, *args, **kwargs)
-        link = identity.moderator_for(request.session, session) if session else None
-        if link is not None and link.revoked_at is not None:
-            error = SessionError(services.MODERATOR_REVOKED, code="forbidden")
-            return refused(request, error, "Moderator link revoked")
-        if link is not None:
-            request.moderating = (session, link)
-            return view(request, code, *args, **kwargs)
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise Http404("No session of yours has this code.")
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, code, *args, **kwargs):
+            signed_in = request.user.is_authenticated
+            if not signed_in and not identity.moderating(request.session, code):
+                return redirect_to_login(request.get_full_path())
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            session = selectors.session_by_code(code)
+            if session is not None and session.is_facilitated_by(request.user):
+                request.moderating = (session, request.user)
+                return view(request, code, *args, **kwargs)
+            link = identity.moderator_for(request.session, session) if session else None
+            if link is not None and link.revoked_at is not None:
+                error = SessionError(services.MODERATOR_REVOKED, code="forbidden")
+                return refused(request, error, "Moderator link revoked")
+            if link is not None:
+                request.moderating = (session, link)
+                return view(request, code, *args, **kwargs)
+            if not signed_in:
+                return redirect_to_login(request.get_full_path())
+            raise Http404("No session of yours has this code.")
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,8 +93,7 @@ def moderator_claim(request, token):
     return render(request, "seminar/moderator_claim.html", {"session": link.session})
 
 
-@moderator_required
-@require_GET
+@moderator_required(["GET", "HEAD"])
 def moderate(request, code):
     """The moderator's screen: the queue and the answers, approve, hide, pin, spotlight."""
     session, _ = request.moderating
