@@ -5,6 +5,8 @@ A change is rendered once per audience, never per socket (see seminar/screens.py
 
 board           the projector: what anyone in the room may see (no hidden answers)
 facilitator     the console: names, hidden answers, moderation
+moderator       a moderator's phone: the answers and their moderation, never the console's
+                notes, people or sharing
 students        every student: the step, question states, counts
 readers-Q       students allowed to read classmates' answers to question Q
 waiting-Q       the other students: they get Q's counts and the gate, never its answers
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 BOARD = "board"
 FACILITATOR = "facilitator"
+MODERATOR = "moderator"
 STUDENTS = "students"
 
 

@@ -21,6 +21,8 @@ class Change:
     ended: bool = False  # the session ended
     board_turn: bool = False  # the console turned the board's page
     spotlight: bool = False  # an answer went on the board for discussion, or came off it
+    # Moderator links made, claimed or revoked: moderators' sockets check theirs again.
+    moderators: bool = False
     questions: set[int] = field(default_factory=set)  # opened or closed (question ids)
     counts: set[int] = field(default_factory=set)  # answer counts changed (question ids)
     answers: set[int] = field(default_factory=set)  # added, edited, voted, moderated, deleted
@@ -64,6 +66,7 @@ class Change:
             ended=self.ended or other.ended,
             board_turn=self.board_turn or other.board_turn,
             spotlight=self.spotlight or other.spotlight,
+            moderators=self.moderators or other.moderators,
             questions=self.questions | other.questions,
             counts=self.counts | other.counts,
             answers=self.answers | other.answers,

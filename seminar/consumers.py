@@ -60,9 +60,12 @@ async def _in_thread(func, *args):
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    role: str  # "participant" | "board" | "facilitator", from the route
+    role: str  # "participant" | "board" | "facilitator" | "moderator", from the route
     session_id: int | None = None
     participant_id: int | None = None
+    # A moderator by link (not a signed-in facilitator): re-checked when links change.
+    moderator_link_id: int | None = None
+    _revoked = False  # closed because its moderator link was revoked: deliver nothing more
     view: SocketView | None = None
     # Until the snapshot is sent (and while a re-sync is), messages wait in the backlog.
     _busy = True
@@ -150,6 +153,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if not session.is_facilitated_by(user):
                 return "Not allowed: sign in as this session's facilitator and reload the page."
             return None
+        if self.role == "moderator":
+            if session.is_facilitated_by(get_user(SimpleNamespace(session=browser))):
+                return None
+            link = identity.moderator_for(browser, session)
+            if link is None:
+                return "Not allowed: open the moderator link on this device, then reload the page."
+            if link.revoked_at is not None:
+                return services.MODERATOR_REVOKED
+            self.moderator_link_id = link.pk
+            return None
         participant = identity.participant_for(browser, session)
         if participant is None:
             return "Not allowed: join the session first, then reload the page."
@@ -164,7 +177,27 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # -- state -------------------------------------------------------------------------------
 
+    def _link_revoked(self) -> bool:
+        from seminar.models import ModeratorLink
+
+        return not ModeratorLink.objects.filter(
+            pk=self.moderator_link_id, revoked_at__isnull=True
+        ).exists()
+
+    async def _check_link_then_send(self, text: str):
+        """Moderator links changed: if this socket's was revoked, say so and close (4403:
+        live.js shows "Not allowed"); else send the frame."""
+        if await _in_thread(self._link_revoked):
+            self._revoked = True
+            await self._error(services.MODERATOR_REVOKED)
+            await self.close(code=4403)
+            return
+        if text:
+            await self.base_send({"type": "websocket.send", "text": text})
+
     def _snapshot(self) -> dict:
+        if self.moderator_link_id is not None and self._link_revoked():
+            raise PermissionError(services.MODERATOR_REVOKED)
         st = screens.State.load(self.session_id)
         participant = None
         if self.role == "participant":
@@ -180,6 +213,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 snapshot = await _in_thread(self._snapshot)
             except Session.DoesNotExist:
                 await self.close(code=1000)
+                return
+            except PermissionError as refusal:  # its moderator link was revoked
+                self._revoked = True
+                await self._error(str(refusal))
+                await self.close(code=4403)
                 return
             self.view.reset(snapshot)
             self._watch_gap()
@@ -226,6 +264,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def deliver(self, message: dict) -> None:
         """Called by seminar.layers for every message to this socket, in the event loop:
         pass it on now, or after the ones before it."""
+        if self._revoked:
+            return
         if self._busy or self._sending is not None or self._backlog:
             self._hold(message)
         else:
@@ -254,9 +294,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if kind == "change":
             text = self.view.take(message)
             self._watch_gap()
-            if not text:
+            if self.moderator_link_id is not None and message.get("moderators"):
+                step = self._check_link_then_send(text)
+            elif not text:
                 return
-            step = self.base_send({"type": "websocket.send", "text": text})
+            else:
+                step = self.base_send({"type": "websocket.send", "text": text})
         elif kind == "beat":
             # A consumer waiting out a gap of its own re-syncs by itself: say where it is.
             version = message["version"]
@@ -299,7 +342,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._drain()
 
     def _drain(self) -> None:
-        while self._backlog and not self._busy and self._sending is None:
+        while self._backlog and not self._busy and self._sending is None and not self._revoked:
             self._start(self._backlog.popleft())
         if self._backlog is not None and not self._backlog:
             self._backlog = None  # a thousand idle sockets hold no empty queues

@@ -18,7 +18,7 @@ Every region in it is rendered whole from a state at least that new, so a socket
 """
 
 from seminar import audiences
-from seminar.audiences import BOARD, FACILITATOR, Facts
+from seminar.audiences import BOARD, FACILITATOR, MODERATOR, Facts
 
 # How long a message that arrived after a gap waits for the missing ones before a re-sync.
 GAP_SECONDS = 1.0
@@ -72,6 +72,8 @@ class SocketView:
             return frozenset({BOARD})
         if self.role == "facilitator":
             return frozenset({FACILITATOR})
+        if self.role == "moderator":
+            return frozenset({MODERATOR})
         if self.facts is None:
             return frozenset()
         # Without their own: that part of the text is shared with every socket like this one.

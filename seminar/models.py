@@ -1,5 +1,6 @@
 """The live session: who is in it, where the walk is, and what the class wrote."""
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -296,3 +297,37 @@ class StepNote(models.Model):
 
     def __str__(self):
         return f"Notes on {self.step_key}"
+
+
+class ModeratorLink(models.Model):
+    """A link (/m/<token>) the facilitator gives a moderator's phone: on the first device that
+    claims it, its holder approves, hides, pins and spotlights answers, and nothing else, until
+    the link is revoked. Only a hash of the token is kept: the link itself is shown once, to
+    whoever made it, so a copy of the database does not open the session."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="moderator_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # The random key the claiming browser keeps in its Django session (seminar/identity.py):
+    # that device, and no other, moderates by this link.
+    device_key = models.CharField(max_length=64, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Moderator link {self.pk} of {self.session.code}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+    @property
+    def is_active(self) -> bool:
+        """Claimed on a device and not revoked: its holder may moderate."""
+        return self.claimed_at is not None and self.revoked_at is None

@@ -12,6 +12,7 @@ or is appended to that list, and `<i id=… data-remove>` removes one. live.js s
 the same key as `answer_sort_key`, so an upserted item lands where a reload puts it.
 """
 
+import re
 import uuid
 from functools import cached_property
 
@@ -21,7 +22,7 @@ from django.utils.html import format_html
 
 from seminar import audiences, selectors
 from seminar.agenda import PAGED_STEPS
-from seminar.audiences import BOARD, FACILITATOR, STUDENTS, Facts
+from seminar.audiences import BOARD, FACILITATOR, MODERATOR, STUDENTS, Facts
 from seminar.changes import Change
 from seminar.models import Answer, Participant, Session, Vote
 
@@ -428,6 +429,15 @@ def sharing(st: State) -> str:
     )
 
 
+def moderators(st: State) -> str:
+    """The console's list of moderator links (the links themselves are shown once, to whoever
+    made one, never in a region: see views.console.moderator_link_create)."""
+    return st.render(
+        "seminar/console.html#moderators",
+        links=list(st.session.moderator_links.all()),
+    )
+
+
 def question_controls(st: State, state) -> str:
     return st.render("seminar/console.html#question-controls", state=state, question=state.question)
 
@@ -465,6 +475,7 @@ def console(st: State) -> dict:
         "people": people(st),
         "settings": settings(st),
         "sharing": sharing(st),
+        "moderators": moderators(st),
         "questions": [
             {
                 "number": state.question.number,
@@ -476,6 +487,61 @@ def console(st: State) -> dict:
             for state in st.question_states
         ],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The moderator's phone: the console's answers and approve-first queue, the room's question
+# states, and its own spotlight and "Approve all" controls. Never the console's notes, people,
+# sharing, settings or step controls: its socket gets only the parts made for MODERATOR.
+
+
+def moderator_spotlight(st: State) -> str:
+    return st.render("seminar/moderate.html#spotlight", spotlight=st.spotlight)
+
+
+def moderator_review(st: State, state) -> str:
+    return st.render("seminar/moderate.html#review", state=state, question=state.question)
+
+
+def moderator(st: State) -> dict:
+    return {
+        "ended": ended(st),
+        "spotlight": moderator_spotlight(st),
+        "questions": [
+            {
+                "number": state.question.number,
+                "state": question_state(st, state),
+                "review": moderator_review(st, state),
+                "answers": moderation_list(st, state),
+            }
+            for state in st.question_states
+        ],
+    }
+
+
+# Regions the moderator's page shares with other screens, by the id of their root, and the
+# audience whose rendering it takes (rendered once, sent to both).
+_MODERATOR_SHARES = (
+    (FACILITATOR, re.compile(r"answers?-\d+")),  # answer items, removals, moderation lists
+    (STUDENTS, re.compile(r"q-\d+-state|ended")),  # question headers and counts, the end
+)
+_ROOT_ID = re.compile(r'\s*<[a-z]+\b[^>]*?\sid="([^"]+)"')
+
+
+def moderator_parts(st: State, c: Change, parts: list) -> list:
+    """The moderator's parts of a message: what it shares with the console and the room,
+    taken from `parts` as rendered for them, and its own regions."""
+    out = []
+    for audience, html in parts:
+        for source, ids in _MODERATOR_SHARES:
+            root = _ROOT_ID.match(html) if audience == source else None
+            if root and ids.fullmatch(root.group(1)):
+                out.append([MODERATOR, html])
+    if c.spotlight or c.ended or st.session.spotlight_id in c.answers:
+        out.append([MODERATOR, moderator_spotlight(st)])
+    for qid in sorted(c.counts | c.questions):
+        out.append([MODERATOR, moderator_review(st, st.states_by_question[qid])])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -500,6 +566,8 @@ def snapshot(st: State, role: str, participant: Participant | None = None) -> di
         return {"html": mark + _flatten(board(st)), "version": st.version}
     if role == "facilitator":
         return {"html": mark + _flatten(console(st)), "version": st.version}
+    if role == "moderator":
+        return {"html": mark + _flatten(moderator(st)), "version": st.version}
     regions = room(st, participant)
     return {
         "html": mark + _flatten(regions),
@@ -605,6 +673,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(FACILITATOR, settings(st))
     if c.sharing:
         add(FACILITATOR, sharing(st))
+    if c.moderators:
+        add(FACILITATOR, moderators(st))
     for qid in sorted(c.questions):
         add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
     for qid in sorted(counts):
@@ -657,6 +727,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     for (qid, may_read), members in sorted(gates.items()):
         add(members, room_answers(st, st.states_by_question[qid], may_read=may_read))
 
+    parts += moderator_parts(st, c, parts)
+
     return {
         "type": "change",
         "from": first,
@@ -664,4 +736,6 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         "parts": parts,
         "facts": st.facts.as_message() if (c.questions or c.settings) else None,
         "answered": answered or None,
+        # Moderator links changed: each moderator's socket checks its own is still valid.
+        "moderators": c.moderators,
     }

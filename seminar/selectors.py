@@ -57,6 +57,30 @@ def session_for_client(code: str, client: str) -> Session | None:
     return session
 
 
+def moderator_link_for_client(token: str, client: str):
+    """The moderator link with this token (None if there is none), for a client following a
+    link: unknown tokens count against the client with unknown join codes, and past the limit
+    every link and code is refused (SessionError, rate_limited), as in `session_for_client`."""
+    from django.conf import settings
+
+    from seminar import ratelimit
+    from seminar.errors import SessionError
+    from seminar.models import ModeratorLink
+
+    if codes_refused(client):
+        raise SessionError(CODE_MISS_MESSAGE, code="rate_limited")
+    link = (
+        ModeratorLink.objects.select_related("session__guide")
+        .filter(token_hash=ModeratorLink.hash_token(token))
+        .first()
+    )
+    if link is None:
+        ratelimit.check(
+            "code-miss", client, limit=settings.SEMINAR_JOIN_RATE, message=CODE_MISS_MESSAGE
+        )
+    return link
+
+
 def session_versions(session_ids) -> dict[int, int]:
     """The current version of each of these sessions that still exists."""
     return dict(Session.objects.filter(pk__in=session_ids).values_list("pk", "version"))

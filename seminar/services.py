@@ -7,6 +7,7 @@ that is not saved, and every screen applies the changes in version order. Each r
 `SessionError` (with a `code`) and writes nothing when a rule refuses.
 """
 
+import secrets
 import unicodedata
 import uuid
 
@@ -24,6 +25,7 @@ from seminar.models import (
     Answer,
     Attendance,
     Connection,
+    ModeratorLink,
     Participant,
     QuestionState,
     Session,
@@ -61,6 +63,22 @@ def _presence_changed(session_id: int) -> None:
 def _check_facilitator(session: Session, by) -> None:
     if not session.is_facilitated_by(by):
         raise SessionError("Only this session's facilitator can do that.", code="forbidden")
+
+
+def _check_moderator(session: Session, by) -> None:
+    """Who may moderate answers (approve, hide, pin, spotlight, mark discussed): the session's
+    facilitators, and a moderator link claimed on a device (`by` is then the ModeratorLink).
+    The link is read again here, so a revoked one stops at once."""
+    if isinstance(by, ModeratorLink):
+        link = ModeratorLink.objects.filter(pk=by.pk, session_id=session.pk).first()
+        if link is not None and link.revoked_at is not None:
+            raise SessionError(MODERATOR_REVOKED, code="forbidden")
+        if link is None or link.claimed_at is None:
+            raise SessionError(
+                "Only this session's facilitators and moderators can do that.", code="forbidden"
+            )
+        return
+    _check_facilitator(session, by)
 
 
 def _check_owner(session: Session, by) -> None:
@@ -665,7 +683,7 @@ def _moderate(
     *, session: Session, by, answer_id: int, field: str, value: bool
 ) -> tuple[Answer, bool]:
     """Set a moderation flag on an answer; returns (answer, whether it changed)."""
-    _check_facilitator(session, by)
+    _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
         answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
@@ -706,7 +724,7 @@ def answer_set_pinned(*, session: Session, by, answer_id: int, pinned: bool) -> 
 
 def answer_review(*, session: Session, by, answer_id: int, approve: bool) -> Answer:
     """Approve-first: let a waiting answer show (approve) or hide it for good (not approve)."""
-    _check_facilitator(session, by)
+    _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
         answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
@@ -733,7 +751,7 @@ def answer_review(*, session: Session, by, answer_id: int, approve: bool) -> Ans
 
 def answers_review_all(*, session: Session, by, number: int, approve: bool) -> int:
     """Approve (or hide) every answer to question `number` waiting for review; how many."""
-    _check_facilitator(session, by)
+    _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
         question = _question(session, number)
@@ -789,7 +807,7 @@ def _end_spotlight(session: Session, now) -> dict:
 def answer_spotlight(*, session: Session, by, answer_id: int) -> Answer:
     """Put one answer on the board, large, for the class to discuss; it counts as discussed.
     The answer on the board before it leaves."""
-    _check_facilitator(session, by)
+    _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
         _check_live(session)
@@ -818,7 +836,7 @@ def answer_spotlight(*, session: Session, by, answer_id: int) -> Answer:
 
 def spotlight_end(*, session: Session, by) -> Session:
     """Back from the spotlit answer to the step's own board."""
-    _check_facilitator(session, by)
+    _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
         _check_live(session)
@@ -830,7 +848,7 @@ def spotlight_end(*, session: Session, by) -> Session:
 
 def answer_set_discussed(*, session: Session, by, answer_id: int, discussed: bool) -> Answer:
     """Mark an answer discussed (or take the mark back) without putting it on the board."""
-    _check_facilitator(session, by)
+    _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
         _check_live(session)
@@ -925,3 +943,77 @@ def session_delete(*, session: Session, by) -> None:
     with transaction.atomic():
         Session.objects.filter(pk=session.pk).delete()
         transaction.on_commit(lambda: broadcast.gone(session.pk), robust=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderators: a link for a phone that approves, hides, pins and spotlights, and nothing else
+
+MODERATOR_REVOKED = (
+    "This moderator link was revoked. Ask the facilitator for a new one if you still moderate."
+)
+MODERATOR_TAKEN = (
+    "This moderator link is already in use on another device. Ask the facilitator for a new one."
+)
+
+
+def moderator_link_create(*, session: Session, by) -> tuple[ModeratorLink, str]:
+    """A new moderator link for this session; returns it and its token, which is shown once
+    (to `by`) and never stored: the link keeps only its hash. The console's list follows."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        token = secrets.token_urlsafe(24)  # 192 bits: not guessed, not even at no rate limit
+        link = ModeratorLink.objects.create(
+            session=session, token_hash=ModeratorLink.hash_token(token), created_by=by
+        )
+        _publish(session, Change(moderators=True))
+    return link, token
+
+
+def moderator_link_check(*, link: ModeratorLink, device_key: str | None) -> bool:
+    """Whether this device holds the link already (True) or may claim it (False); raises
+    when it may not: revoked, the session ended, or another device holds it."""
+    if link.revoked_at is not None:
+        raise SessionError(MODERATOR_REVOKED, code="forbidden")
+    if link.claimed_at is not None:
+        if device_key and secrets.compare_digest(link.device_key, device_key):
+            return True
+        raise SessionError(MODERATOR_TAKEN, code="forbidden")
+    if not link.session.is_live:
+        raise SessionError("This session has ended.", code="session_ended")
+    return False
+
+
+def moderator_link_claim(*, link: ModeratorLink, device_key: str) -> ModeratorLink:
+    """Claim the link for the device with this key: from now on it moderates, and no other
+    device does. The same device claiming again changes nothing."""
+    if not device_key:
+        raise SessionError("This device has no key to claim the link with.", code="invalid_device")
+    with transaction.atomic():
+        session = _locked(link.session)
+        link = ModeratorLink.objects.select_for_update().select_related("session").get(pk=link.pk)
+        if moderator_link_check(link=link, device_key=device_key):
+            return link
+        link.claimed_at = timezone.now()
+        link.device_key = device_key
+        link.save(update_fields=["claimed_at", "device_key"])
+        _publish(session, Change(moderators=True))
+    return link
+
+
+def moderator_link_revoke(*, session: Session, by, link_id: int) -> ModeratorLink:
+    """Revoke a moderator link: its device's next request is refused, and its open moderator
+    page is closed (its socket checks its link again on this change)."""
+    _check_facilitator(session, by)
+    with transaction.atomic():
+        session = _locked(session)
+        link = ModeratorLink.objects.select_for_update().filter(pk=link_id, session=session).first()
+        if link is None:
+            raise SessionError("This session has no such moderator link.", code="not_found")
+        if link.revoked_at is not None:
+            return link
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+        _publish(session, Change(moderators=True))
+    return link

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from seminar.views import board, console, public, room, signin, summary
+from seminar.views import board, console, moderate, public, room, signin, summary
 
 
 class CodeConverter:
@@ -68,6 +68,18 @@ seminar_patterns = [
         name="answer_spotlight",
     ),
     path("facilitate/<code:code>/spotlight/end/", console.spotlight_end, name="spotlight_end"),
+    path("facilitate/<code:code>/moderate/", moderate.moderate, name="moderate"),
+    path(
+        "facilitate/<code:code>/moderators/",
+        console.moderator_link_create,
+        name="moderator_link_create",
+    ),
+    path(
+        "facilitate/<code:code>/moderators/<int:pk>/revoke/",
+        console.moderator_link_revoke,
+        name="moderator_link_revoke",
+    ),
+    path("m/<str:token>", moderate.moderator_claim, name="moderator_claim"),
     path("facilitate/<code:code>/board/turn/", console.board_turn, name="board_turn"),
     path("facilitate/<code:code>/settings/", console.session_settings, name="session_settings"),
     path("facilitate/<code:code>/end/", console.session_end, name="session_end"),

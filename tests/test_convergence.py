@@ -1,13 +1,14 @@
 """The invariant: a live screen equals a reload, after any sequence of actions.
 
-A hypothesis state machine plays a class: a facilitator's console, the board, three students
-(one with a second tab, one on a phone-sized second device later) and classmates who join from
-elsewhere. Every rule is one action, done the way the app does it (an htmx request for what a
-person clicks, the service for what has no button). After every rule, every screen has applied
-the frames of its socket and its own responses exactly as live.js and htmx would, while the
-network reorders messages reaching consumers and drops frames reaching browsers; screens then
-repair themselves (a gap or a heartbeat ahead means a snapshot), and each screen, normalized,
-must equal a fresh load of the same page for the same viewer.
+A hypothesis state machine plays a class: a facilitator's console, the board, a moderator's
+phone (by a moderator link), three students (one with a second tab, one on a phone-sized second
+device later) and classmates who join from elsewhere. Every rule is one action, done the way
+the app does it (an htmx request for what a person clicks, the service for what has no
+button). After every rule, every screen has applied the frames of its socket and its own
+responses exactly as live.js and htmx would, while the network reorders messages reaching
+consumers and drops frames reaching browsers; screens then repair themselves (a gap or a
+heartbeat ahead means a snapshot), and each screen, normalized, must equal a fresh load of the
+same page for the same viewer.
 
 CI runs a fixed-seed profile of 12 runs × 30 actions. For a longer local run:
     SEMINAR_CONVERGENCE_EXAMPLES=200 SEMINAR_CONVERGENCE_STEPS=60 make test \
@@ -16,6 +17,7 @@ A failure prints the shortest sequence of actions that breaks the invariant.
 """
 
 import os
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -33,7 +35,7 @@ from hypothesis.stateful import (
 
 from guide.models import Guide, Question, Quote, Reference, Theme
 from seminar import broadcast, identity, services
-from seminar.models import Answer, Participant, Session
+from seminar.models import Answer, ModeratorLink, Participant, Session
 from tests.live_model import Network, Published, Screen
 
 EXAMPLES = int(os.environ.get("SEMINAR_CONVERGENCE_EXAMPLES", 12))
@@ -101,6 +103,11 @@ class Classroom(RuleBasedStateMachine):
         self.console = console
         self._open(Screen(console, f"/facilitate/{self.code}/", "facilitator"))
         self._open(Screen(Client(), f"/s/{self.code}/board/", "board"))
+        # A moderator's phone, by a link it claimed: it moderates some of the time (by_moderator).
+        _, token = services.moderator_link_create(session=self.session, by=self.teacher)
+        self.moderator = Client()
+        assert self.moderator.post(f"/m/{token}").status_code == 302
+        self._open(Screen(self.moderator, f"/facilitate/{self.code}/moderate/", "moderator"))
         for name in STUDENTS:
             participant = services.participant_join(session=self.session, name=name)
             client = Client()
@@ -188,6 +195,10 @@ class Classroom(RuleBasedStateMachine):
             assert b'role="alert"' in response.content
         return response
 
+    def _moderating(self, by_moderator: bool) -> Client:
+        """Who moderates: the console, or the moderator's phone (the same rules hold)."""
+        return self.moderator if by_moderator else self.console
+
     # -- the facilitator --------------------------------------------------------------------------
 
     @rule(to=st.sampled_from(["next", "previous", "0", "3", "6", "7", "8", "10"]))
@@ -199,19 +210,35 @@ class Classroom(RuleBasedStateMachine):
         verb = "open" if is_open else "close"
         self.console.post(f"/facilitate/{self.code}/q/{number}/{verb}/", **HTMX)
 
-    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), hidden=st.booleans())
-    def hide(self, name, number, hidden):
+    @rule(
+        name=st.sampled_from(STUDENTS),
+        number=st.integers(1, 3),
+        hidden=st.booleans(),
+        by_moderator=st.booleans(),
+    )
+    def hide(self, name, number, hidden, by_moderator=False):
         answer = self._answer(name, number)
         if answer is not None:
             url = f"/facilitate/{self.code}/answers/{answer.pk}/hide/"
-            self.console.post(url, {"value": "1" if hidden else "0"}, **HTMX)
+            response = self._moderating(by_moderator).post(
+                url, {"value": "1" if hidden else "0"}, **HTMX
+            )
+            assert response.status_code == 204, response.status_code
 
-    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), pinned=st.booleans())
-    def pin(self, name, number, pinned):
+    @rule(
+        name=st.sampled_from(STUDENTS),
+        number=st.integers(1, 3),
+        pinned=st.booleans(),
+        by_moderator=st.booleans(),
+    )
+    def pin(self, name, number, pinned, by_moderator=False):
         answer = self._answer(name, number)
         if answer is not None:
             url = f"/facilitate/{self.code}/answers/{answer.pk}/pin/"
-            self.console.post(url, {"value": "1" if pinned else "0"}, **HTMX)
+            response = self._moderating(by_moderator).post(
+                url, {"value": "1" if pinned else "0"}, **HTMX
+            )
+            assert response.status_code == 204, response.status_code
 
     @rule(
         order=st.sampled_from(["newest", "votes"]),
@@ -233,42 +260,76 @@ class Classroom(RuleBasedStateMachine):
             **HTMX,
         )
 
-    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), approve=st.booleans())
-    def review(self, name, number, approve):
+    @rule(
+        name=st.sampled_from(STUDENTS),
+        number=st.integers(1, 3),
+        approve=st.booleans(),
+        by_moderator=st.booleans(),
+    )
+    def review(self, name, number, approve, by_moderator=False):
         """Approve-first: refused (409) for an answer not waiting, where nothing changes."""
         answer = self._answer(name, number)
         if answer is not None:
             url = f"/facilitate/{self.code}/answers/{answer.pk}/review/"
-            response = self.console.post(url, {"value": "1" if approve else "0"}, **HTMX)
+            response = self._moderating(by_moderator).post(
+                url, {"value": "1" if approve else "0"}, **HTMX
+            )
             assert response.status_code in (204, 409), response.status_code
 
-    @rule(number=st.integers(1, 3), approve=st.booleans())
-    def review_all(self, number, approve):
+    @rule(number=st.integers(1, 3), approve=st.booleans(), by_moderator=st.booleans())
+    def review_all(self, number, approve, by_moderator=False):
         url = f"/facilitate/{self.code}/q/{number}/review/"
-        response = self.console.post(url, {"value": "1" if approve else "0"}, **HTMX)
+        response = self._moderating(by_moderator).post(
+            url, {"value": "1" if approve else "0"}, **HTMX
+        )
         assert response.status_code in (204, 409), response.status_code
 
-    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3))
-    def spotlight(self, name, number):
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), by_moderator=st.booleans())
+    def spotlight(self, name, number, by_moderator=False):
         """Refused (409) for a hidden answer: nothing changes then."""
         answer = self._answer(name, number)
         if answer is not None:
             url = f"/facilitate/{self.code}/answers/{answer.pk}/spotlight/"
-            response = self.console.post(url, **HTMX)
+            response = self._moderating(by_moderator).post(url, **HTMX)
             assert response.status_code in (204, 400, 409), response.status_code
 
-    @rule()
-    def end_spotlight(self):
-        response = self.console.post(f"/facilitate/{self.code}/spotlight/end/", **HTMX)
+    @rule(by_moderator=st.booleans())
+    def end_spotlight(self, by_moderator=False):
+        url = f"/facilitate/{self.code}/spotlight/end/"
+        response = self._moderating(by_moderator).post(url, **HTMX)
         assert response.status_code in (204, 400), response.status_code
 
-    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), discussed=st.booleans())
-    def mark_discussed(self, name, number, discussed):
+    @rule(
+        name=st.sampled_from(STUDENTS),
+        number=st.integers(1, 3),
+        discussed=st.booleans(),
+        by_moderator=st.booleans(),
+    )
+    def mark_discussed(self, name, number, discussed, by_moderator=False):
         answer = self._answer(name, number)
         if answer is not None:
             url = f"/facilitate/{self.code}/answers/{answer.pk}/discussed/"
-            response = self.console.post(url, {"value": "1" if discussed else "0"}, **HTMX)
+            response = self._moderating(by_moderator).post(
+                url, {"value": "1" if discussed else "0"}, **HTMX
+            )
             assert response.status_code in (204, 400, 409), response.status_code
+
+    @rule(claim=st.booleans(), revoke=st.booleans())
+    def moderator_link(self, claim, revoke):
+        """Another moderator link from the console, maybe claimed by a phone the test does not
+        watch, maybe revoked: the console's list of links follows (the watched moderator's
+        own link is never revoked here)."""
+        response = self.console.post(f"/facilitate/{self.code}/moderators/", **HTMX)
+        if response.status_code != 200:  # the session ended
+            assert response.status_code == 400, response.status_code
+            return
+        url = re.search(r'href="[^"]*(/m/[^"]+)"', response.content.decode()).group(1)
+        if claim:
+            assert Client().post(url).status_code == 302
+        if revoke:
+            link = ModeratorLink.objects.filter(session__code=self.code).order_by("pk").last()
+            url = f"/facilitate/{self.code}/moderators/{link.pk}/revoke/"
+            assert self.console.post(url, **HTMX).status_code == 204
 
     @rule(direction=st.sampled_from(["next", "previous"]))
     def turn_board_page(self, direction):

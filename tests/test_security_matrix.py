@@ -12,6 +12,8 @@ Roles, in the order of each row's expectations:
   staff       a plain is_staff user
   superuser   a superuser
   cofac       a facilitator (made as `make run` does) the owner shared this session with
+  moderator   a browser with no account that claimed one of this session's moderator links
+  revoked     a browser with no account whose claimed moderator link was then revoked
 
 Decisions the table records:
 - Students have no account: anything for students is decided by the session cookie. Anyone else
@@ -22,6 +24,9 @@ Decisions the table records:
   admin); a superuser reaches sessions through the Django admin only.
 - A co-facilitator runs and reads the session as its owner does; sharing it further and
   deleting it are the owner's alone (403 to them).
+- A moderator (by link) may moderate answers (approve, hide, pin, spotlight, discussed) and
+  open its own screen and socket; everywhere else it is nobody, exactly like a visitor with no
+  account. A revoked moderator is refused with a 403 that says so where a moderator was let in.
 - Any signed-in user may start sessions and import guides (every account is a facilitator).
 - A guide version a session used is read-only in the admin, for everyone.
 - Refused requests write nothing (the database fingerprint is unchanged).
@@ -41,10 +46,29 @@ from django.test import Client, override_settings
 
 from guide.models import Question
 from seminar import codes, identity, services
-from seminar.models import Answer, Participant, QuestionState, Session, StepNote, Vote
+from seminar.models import (
+    Answer,
+    ModeratorLink,
+    Participant,
+    QuestionState,
+    Session,
+    StepNote,
+    Vote,
+)
 from tests.live_clients import communicator, receive_until
 
-ROLES = ["anon", "student", "stranger", "other_fac", "owner", "staff", "superuser", "cofac"]
+ROLES = [
+    "anon",
+    "student",
+    "stranger",
+    "other_fac",
+    "owner",
+    "staff",
+    "superuser",
+    "cofac",
+    "moderator",
+    "revoked",
+]
 
 LOGIN = "login"  # 302 to /accounts/login/?next=...
 ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=...
@@ -52,6 +76,7 @@ ROOM = "room"  # 302 to this session's room
 JOIN = "join"  # 302 to this session's name form, /j/<CODE>
 CONSOLE = "console"  # 302 to this session's console
 SESSIONS = "sessions"  # 302 to /facilitate/
+MODERATE = "moderate"  # 302 to this session's moderator screen
 ELSEWHERE = "302"  # a redirect somewhere that is not one of the above (e.g. a new session)
 
 L3 = [LOGIN] * 3  # anon, student, stranger: no account
@@ -62,20 +87,38 @@ def everyone(expected):
 
 
 def students(anon, student, stranger, signed_in):
-    """A student URL: the five signed-in roles are nobody special there."""
-    return [anon, student, stranger, *[signed_in] * 5]
+    """A student URL: the five signed-in roles are nobody special there, and moderators (no
+    account, no participant) are visitors."""
+    return [anon, student, stranger, *[signed_in] * 5, anon, anon]
 
 
-def facilitators(others, owner, cofac=None):
+def facilitators(others, owner, cofac=None, moderator=LOGIN, revoked=LOGIN):
     """A facilitator URL: sign in first; then the owner and the co-facilitator (as the owner,
     unless told) get `owner`; another facilitator, a plain staff user and a superuser get
-    `others` (the admin is the superuser's way in, not the app)."""
-    return [*L3, others, owner, others, others, owner if cofac is None else cofac]
+    `others` (the admin is the superuser's way in, not the app). Moderators have no account:
+    they sign in first too, unless told."""
+    return [
+        *L3,
+        others,
+        owner,
+        others,
+        others,
+        owner if cofac is None else cofac,
+        moderator,
+        revoked,
+    ]
+
+
+def moderation(owner, moderator=MODERATE):
+    """A moderation URL: as a facilitator URL, and a moderator by link may (`moderator`), a
+    revoked one is told (403)."""
+    return facilitators(404, owner, moderator=moderator, revoked=403)
 
 
 # (method, path, data, expected per role, in ROLES order)
 # {code}: this session's code; {mine}: Ana's answer; {theirs}: Ben's answer; {guide}: guide pk;
-# {question}: a question of the guide this session used.
+# {question}: a question of the guide this session used; {link}: the moderator's claimed link,
+# {fresh}/{fresh_id}: a link nobody claimed yet, {gone}: a revoked one (claimed by "revoked").
 ROWS = [
     # --- public pages, joining ---
     ("get", "/", {}, everyone(200)),
@@ -126,18 +169,34 @@ ROWS = [
     ("get", "/facilitate/{code}/step/", {}, facilitators(405, 405)),
     ("post", "/facilitate/{code}/q/1/close/", {}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/q/3/open/", {}, facilitators(404, CONSOLE)),
-    ("post", "/facilitate/{code}/answers/{theirs}/hide/", {}, facilitators(404, CONSOLE)),
-    ("post", "/facilitate/{code}/answers/{theirs}/pin/", {}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/hide/", {}, moderation(CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/pin/", {}, moderation(CONSOLE)),
     ("post", "/facilitate/{code}/settings/", {"board_order": "votes"}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/board/turn/", {"direction": "next"}, facilitators(404, CONSOLE)),
-    ("post", "/facilitate/{code}/answers/{theirs}/spotlight/", {}, facilitators(404, CONSOLE)),
-    ("post", "/facilitate/{code}/answers/{theirs}/discussed/", {}, facilitators(404, CONSOLE)),
-    ("post", "/facilitate/{code}/spotlight/end/", {}, facilitators(404, CONSOLE)),
-    ("post", "/facilitate/{code}/answers/{theirs}/review/", {}, facilitators(404, CONSOLE)),
-    ("post", "/facilitate/{code}/q/1/review/", {"value": "1"}, facilitators(404, CONSOLE)),
-    ("get", "/facilitate/{code}/q/1/review/", {}, facilitators(405, 405)),
-    ("get", "/facilitate/{code}/spotlight/end/", {}, facilitators(405, 405)),
+    ("post", "/facilitate/{code}/answers/{theirs}/spotlight/", {}, moderation(CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/discussed/", {}, moderation(CONSOLE)),
+    ("post", "/facilitate/{code}/spotlight/end/", {}, moderation(CONSOLE)),
+    ("post", "/facilitate/{code}/answers/{theirs}/review/", {}, moderation(CONSOLE)),
+    ("post", "/facilitate/{code}/q/1/review/", {"value": "1"}, moderation(CONSOLE)),
+    ("get", "/facilitate/{code}/q/1/review/", {}, facilitators(405, 405, None, 405, 405)),
+    ("get", "/facilitate/{code}/spotlight/end/", {}, facilitators(405, 405, None, 405, 405)),
     ("get", "/facilitate/{code}/board/turn/", {}, facilitators(405, 405)),
+    # --- moderators: the link a phone claims, the moderator's screen, making and revoking ---
+    ("get", "/facilitate/{code}/moderate/", {}, moderation(200, moderator=200)),
+    ("post", "/facilitate/{code}/moderate/", {}, facilitators(405, 405, None, 405, 405)),
+    ("get", "/facilitate/ZZZZZZ/moderate/", {}, facilitators(404, 404)),
+    ("post", "/facilitate/{code}/moderators/", {}, facilitators(404, 200)),
+    ("get", "/facilitate/{code}/moderators/", {}, facilitators(405, 405)),
+    ("post", "/facilitate/{code}/moderators/{fresh_id}/revoke/", {}, facilitators(404, CONSOLE)),
+    ("get", "/m/{fresh}", {}, everyone(200)),
+    ("post", "/m/{fresh}", {}, everyone(MODERATE)),
+    # Claimed: its own device goes on to moderate, every other is told it is in use.
+    ("get", "/m/{link}", {}, [*[403] * 8, MODERATE, 403]),
+    ("post", "/m/{link}", {}, [*[403] * 8, MODERATE, 403]),
+    ("get", "/m/{gone}", {}, everyone(403)),
+    ("post", "/m/{gone}", {}, everyone(403)),
+    ("get", "/m/no-such-link", {}, everyone(404)),
+    ("put", "/m/{fresh}", {}, everyone(405)),
     # Sharing further is the owner's alone.
     ("post", "/facilitate/{code}/share/", {"username": "hopper"}, facilitators(404, CONSOLE, 403)),
     ("get", "/facilitate/{code}/share/", {}, facilitators(405, 405)),
@@ -171,25 +230,25 @@ ROWS = [
     # --- signing in, admin: facilitators made by `make run` are staff (to fix guides) ---
     ("get", "/accounts/login/", {}, everyone(200)),
     ("post", "/accounts/logout/", {}, everyone(ELSEWHERE)),
-    ("get", "/admin/", {}, [*[ADMIN_LOGIN] * 3, 200, 200, 200, 200, 200]),
+    ("get", "/admin/", {}, [*[ADMIN_LOGIN] * 3, 200, 200, 200, 200, 200, *[ADMIN_LOGIN] * 2]),
     # A guide a session used is read-only in the admin, for everyone (past sessions keep it).
     (
         "get",
         "/admin/guide/question/{question}/change/",
         {},
-        [*[ADMIN_LOGIN] * 3, 200, 200, 403, 200, 200],
+        [*[ADMIN_LOGIN] * 3, 200, 200, 403, 200, 200, *[ADMIN_LOGIN] * 2],
     ),
     (
         "post",
         "/admin/guide/question/{question}/change/",
         {"guide": "{guide}", "number": "1", "text": "Rewritten"},
-        [*[ADMIN_LOGIN] * 3, 403, 403, 403, 403, 403],
+        [*[ADMIN_LOGIN] * 3, 403, 403, 403, 403, 403, *[ADMIN_LOGIN] * 2],
     ),
     (
         "post",
         "/admin/guide/question/{question}/delete/",
         {"post": "yes"},
-        [*[ADMIN_LOGIN] * 3, 403, 403, 403, 403, 403],
+        [*[ADMIN_LOGIN] * 3, 403, 403, 403, 403, 403, *[ADMIN_LOGIN] * 2],
     ),
 ]
 
@@ -238,7 +297,15 @@ def room(guide):
     zed = services.participant_join(session=elsewhere, name="Zed")
     staff = User.objects.create_user("hopper", password="x", is_staff=True)
     superuser = User.objects.create_superuser("root", password="x")
+    links = {}
+    for name in ("link", "gone", "fresh"):
+        link, token = services.moderator_link_create(session=session, by=owner)
+        if name != "fresh":
+            link = services.moderator_link_claim(link=link, device_key=f"device-{name}")
+        links[name], links[f"{name}_token"] = link, token
+    services.moderator_link_revoke(session=session, by=owner, link_id=links["gone"].pk)
     return {
+        **links,
         "session": session,
         "ana": participant,
         "zed": zed,
@@ -260,6 +327,11 @@ def client_for(role: str, room: dict, **kwargs) -> Client:
         django_session = client.session
         identity.remember(django_session, room["ana"] if role == "student" else room["zed"])
         django_session.save()
+    elif role in ("moderator", "revoked"):
+        link = room["link" if role == "moderator" else "gone"]
+        django_session = client.session
+        identity.remember_moderator(django_session, link, link.device_key)
+        django_session.save()
     elif role != "anon":
         client.force_login(
             {
@@ -280,6 +352,10 @@ def fill(template: str, room: dict) -> str:
         theirs=room["theirs"].pk,
         guide=room["guide"].pk,
         question=room["question"].pk,
+        link=room["link_token"],
+        fresh=room["fresh_token"],
+        fresh_id=room["fresh"].pk,
+        gone=room["gone_token"],
     )
 
 
@@ -292,7 +368,17 @@ def fingerprint() -> tuple:
             )
         ),
         list(Participant.objects.order_by("pk").values_list("pk", "name")),
-        list(Answer.objects.order_by("pk").values_list("pk", "text", "hidden", "pinned")),
+        list(
+            Answer.objects.order_by("pk").values_list(
+                "pk", "text", "hidden", "pinned", "pending", "discussed_at"
+            )
+        ),
+        list(Session.objects.order_by("pk").values_list("spotlight_id", "approve_first")),
+        list(
+            ModeratorLink.objects.order_by("pk").values_list(
+                "pk", "claimed_at", "device_key", "revoked_at"
+            )
+        ),
         list(Vote.objects.order_by("pk").values_list("answer_id", "participant_id")),
         list(QuestionState.objects.order_by("pk").values_list("pk", "is_open")),
         list(StepNote.objects.order_by("pk").values_list("step_key", "text")),
@@ -318,6 +404,8 @@ def outcome(response, code: str) -> int | str:
         return CONSOLE
     if location == "/facilitate/":
         return SESSIONS
+    if location == f"/facilitate/{code}/moderate/":
+        return MODERATE
     return ELSEWHERE
 
 
@@ -347,7 +435,19 @@ def test_the_table_covers_every_url_pattern():
     from django.urls import resolve
 
     covered = {
-        resolve(path.format(code="ABCDEF", mine=1, theirs=2, guide=1, question=1)).route
+        resolve(
+            path.format(
+                code="ABCDEF",
+                mine=1,
+                theirs=2,
+                guide=1,
+                question=1,
+                link="a",
+                fresh="b",
+                fresh_id=3,
+                gone="c",
+            )
+        ).route
         for _, path, _, _ in ROWS
     }
     assert ours - covered == set()
@@ -404,6 +504,8 @@ SOCKETS = [
     ("/ws/s/{code}/", students(False, True, False, False)),
     ("/ws/s/{code}/board/", everyone(True)),
     ("/ws/facilitate/{code}/", facilitators(False, True)),
+    ("/ws/facilitate/{code}/moderate/", facilitators(False, True, None, True, False)),
+    ("/ws/facilitate/ZZZZZZ/moderate/", everyone(False)),
     ("/ws/s/ZZZZZZ/", everyone(False)),
     ("/ws/s/ZZZZZZ/board/", everyone(False)),
     ("/ws/facilitate/ZZZZZZ/", everyone(False)),
@@ -444,14 +546,22 @@ async def test_every_socket_and_action_for_every_role(room, path, role, accepted
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", ["/ws/s/{code}/", "/ws/s/{code}/board/", "/ws/facilitate/{code}/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ws/s/{code}/",
+        "/ws/s/{code}/board/",
+        "/ws/facilitate/{code}/",
+        "/ws/facilitate/{code}/moderate/",
+    ],
+)
 @pytest.mark.parametrize(
     "origin",
     [(b"origin", b"http://evil.example"), None, (b"origin", b"http://127.0.0.1.evil.example")],
 )
 async def test_sockets_from_a_foreign_or_missing_origin_are_refused(room, path, origin):
     """Even with the right cookie (the owner's and the student's both ride along)."""
-    role = "owner" if "facilitate" in path else "student"
+    role = "moderator" if "moderate" in path else "owner" if "facilitate" in path else "student"
     client = await database_sync_to_async(client_for)(role, room)
     comm = communicator(fill(path, room), client, origin=origin)
     connected, _ = await comm.connect()

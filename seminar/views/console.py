@@ -19,7 +19,8 @@ from guide.models import Guide
 from seminar import screens, selectors, services
 from seminar.errors import SessionError
 from seminar.forms import SessionStartForm
-from seminar.models import Session
+from seminar.models import ModeratorLink, Session
+from seminar.views.moderate import moderator_required
 
 
 def join_url(request, session: Session) -> str:
@@ -42,16 +43,16 @@ def _own_session(request, code) -> Session:
     return session
 
 
-def _done(request, session):
+def _done(request, session, back="seminar:console"):
     """After an action: nothing to swap for htmx (every console, this one included, gets the
     change from the ordered stream; answering with it here too could race a newer frame), a
-    plain form goes back to the console."""
+    plain form goes back to the console (or `back`)."""
     if request.htmx:
         return HttpResponse(status=204)
-    return redirect("seminar:console", code=session.code)
+    return redirect(back, code=session.code)
 
 
-def _refused(request, session, error: SessionError):
+def _refused(request, session, error: SessionError, back="seminar:console"):
     if error.code == "forbidden":  # not theirs to do: say so, never as a console notice
         return HttpResponse(error.message, status=403, content_type="text/plain; charset=utf-8")
     if request.htmx:
@@ -60,7 +61,7 @@ def _refused(request, session, error: SessionError):
         )
         return HttpResponse(html, status=error.status)
     messages.error(request, error.message)
-    return redirect("seminar:console", code=session.code)
+    return redirect(back, code=session.code)
 
 
 @login_required
@@ -173,48 +174,77 @@ def _act(request, code, action, **kwargs):
     return _done(request, session)
 
 
-@login_required
-@require_POST
+def _moderate(request, action, **kwargs):
+    """One moderation action, by a facilitator or a moderator link (`moderator_required` says
+    which), answered as `_act` answers; a moderator's plain form goes back to its screen."""
+    session, by = request.moderating
+    back = "seminar:moderate" if isinstance(by, ModeratorLink) else "seminar:console"
+    try:
+        action(session=session, by=by, **kwargs)
+    except SessionError as error:
+        return _refused(request, session, error, back)
+    return _done(request, session, back)
+
+
+# Moderation: the session's facilitators and its moderators (views/moderate.py).
+
+
+@moderator_required(["POST"])
 def answer_hide(request, code, pk):
-    return _act(request, code, services.answer_set_hidden, answer_id=pk, hidden=_flag(request))
+    return _moderate(request, services.answer_set_hidden, answer_id=pk, hidden=_flag(request))
 
 
-@login_required
-@require_POST
+@moderator_required(["POST"])
 def answer_pin(request, code, pk):
-    return _act(request, code, services.answer_set_pinned, answer_id=pk, pinned=_flag(request))
+    return _moderate(request, services.answer_set_pinned, answer_id=pk, pinned=_flag(request))
 
 
-@login_required
-@require_POST
+@moderator_required(["POST"])
 def answer_review(request, code, pk):
-    return _act(request, code, services.answer_review, answer_id=pk, approve=_flag(request))
+    return _moderate(request, services.answer_review, answer_id=pk, approve=_flag(request))
 
 
-@login_required
-@require_POST
+@moderator_required(["POST"])
 def answers_review_all(request, code, number):
-    return _act(request, code, services.answers_review_all, number=number, approve=_flag(request))
+    return _moderate(request, services.answers_review_all, number=number, approve=_flag(request))
 
 
-@login_required
-@require_POST
+@moderator_required(["POST"])
 def answer_discussed(request, code, pk):
-    return _act(
-        request, code, services.answer_set_discussed, answer_id=pk, discussed=_flag(request)
-    )
+    return _moderate(request, services.answer_set_discussed, answer_id=pk, discussed=_flag(request))
 
 
-@login_required
-@require_POST
+@moderator_required(["POST"])
 def answer_spotlight(request, code, pk):
-    return _act(request, code, services.answer_spotlight, answer_id=pk)
+    return _moderate(request, services.answer_spotlight, answer_id=pk)
+
+
+@moderator_required(["POST"])
+def spotlight_end(request, code):
+    return _moderate(request, services.spotlight_end)
 
 
 @login_required
 @require_POST
-def spotlight_end(request, code):
-    return _act(request, code, services.spotlight_end)
+def moderator_link_create(request, code):
+    """A new moderator link, shown (URL and QR code) to whoever made it and to nobody else:
+    for htmx into the console's Moderators panel, else on a page of its own."""
+    session = _own_session(request, code)
+    try:
+        _, token = services.moderator_link_create(session=session, by=request.user)
+    except SessionError as error:
+        return _refused(request, session, error)
+    path = reverse("seminar:moderator_claim", args=[token])
+    url = settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
+    context = {"session": session, "url": url, "qr": qr_svg(url)}
+    template = "seminar/moderator_link.html"
+    return render(request, template + "#new-link" if request.htmx else template, context)
+
+
+@login_required
+@require_POST
+def moderator_link_revoke(request, code, pk):
+    return _act(request, code, services.moderator_link_revoke, link_id=pk)
 
 
 @login_required
