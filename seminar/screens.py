@@ -12,7 +12,6 @@ or is appended to that list, and `<i id=… data-remove>` removes one. live.js s
 the same key as `answer_sort_key`, so an upserted item lands where a reload puts it.
 """
 
-import re
 import uuid
 from functools import cached_property
 
@@ -519,24 +518,10 @@ def moderator(st: State) -> dict:
     }
 
 
-# Regions the moderator's page shares with other screens, by the id of their root, and the
-# audience whose rendering it takes (rendered once, sent to both).
-_MODERATOR_SHARES = (
-    (FACILITATOR, re.compile(r"answers?-\d+")),  # answer items, removals, moderation lists
-    (STUDENTS, re.compile(r"q-\d+-state|ended")),  # question headers and counts, the end
-)
-_ROOT_ID = re.compile(r'\s*<[a-z]+\b[^>]*?\sid="([^"]+)"')
-
-
-def moderator_parts(st: State, c: Change, parts: list) -> list:
-    """The moderator's parts of a message: what it shares with the console and the room,
-    taken from `parts` as rendered for them, and its own regions."""
+def moderator_parts(st: State, c: Change) -> list:
+    """The moderator's own regions of a message (what it shares with the console and the room,
+    `message` sends it with `add(..., moderator=True)`)."""
     out = []
-    for audience, html in parts:
-        for source, ids in _MODERATOR_SHARES:
-            root = _ROOT_ID.match(html) if audience == source else None
-            if root and ids.fullmatch(root.group(1)):
-                out.append([MODERATOR, html])
     if c.spotlight or c.ended or st.session.spotlight_id in c.answers:
         out.append([MODERATOR, moderator_spotlight(st)])
     for qid in sorted(c.counts | c.questions):
@@ -602,8 +587,11 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     focus = st.focus
     parts: list[list[str]] = []
 
-    def add(audience: str | list[str], html: str) -> None:
+    def add(audience: str | list[str], html: str, *, moderator: bool = False) -> None:
+        """`moderator`: the moderator's phone shows this region too (the same rendering)."""
         parts.append([audience, html])
+        if moderator:
+            parts.append([MODERATOR, html])
 
     # Shared by every screen
     if c.presence:
@@ -614,14 +602,14 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     if c.ended:
         html = ended(st)
         for audience in (STUDENTS, BOARD, FACILITATOR):
-            add(audience, html)
+            add(audience, html, moderator=audience == STUDENTS)
         add(FACILITATOR, console_head(st))
 
     # The room
     if c.step or c.questions or c.spotlight:
         add(STUDENTS, room_stage(st))
     for qid in sorted(counts):
-        add(STUDENTS, question_state(st, st.states_by_question[qid]))
+        add(STUDENTS, question_state(st, st.states_by_question[qid]), moderator=True)
     for qid in sorted(relisted):
         state = st.states_by_question[qid]
         add(audiences.readers(qid), room_answers(st, state, may_read=True))
@@ -686,7 +674,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             answer = found.get(answer_id)
             if answer is None:  # deleted
                 for audience in (STUDENTS, BOARD, FACILITATOR):
-                    add(audience, removal(answer_id))
+                    add(audience, removal(answer_id), moderator=audience == FACILITATOR)
                 continue
             qid, list_id = answer.question_id, f"answers-{answer.question.number}"
             on_board = focus is not None and focus.question_id == qid
@@ -699,7 +687,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
                     add(audiences.readers(qid), answer_item(st, answer, "student", into=list_id))
                 if on_board and not board_whole:
                     add(BOARD, board_item(st, answer, into=list_id))
-            add(FACILITATOR, facilitator_item(st, answer, into=list_id))
+            add(FACILITATOR, facilitator_item(st, answer, into=list_id), moderator=True)
 
     # Each student's own things, to their own tabs
     answered = {}
@@ -727,7 +715,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     for (qid, may_read), members in sorted(gates.items()):
         add(members, room_answers(st, st.states_by_question[qid], may_read=may_read))
 
-    parts += moderator_parts(st, c, parts)
+    parts += moderator_parts(st, c)
 
     return {
         "type": "change",
