@@ -148,13 +148,39 @@ class StepLog(models.Model):
 
 
 class QuestionState(models.Model):
-    """Whether a discussion question is open for answers in a session."""
+    """Whether a discussion question is open for answers in a session, the phase of its round
+    if it runs as one, and how the board shows it."""
+
+    class Phase(models.TextChoices):
+        NONE = "", "No round"
+        THINK = "think", "Think"
+        PAIR = "pair", "Pair"
+        SHARE = "share", "Share"
+        LOCK = "lock", "Lock"
+
+    class BoardView(models.TextChoices):
+        ANSWERS = "answers", "Answers"
+        CLOUD = "cloud", "Word cloud"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="question_states")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
     is_open = models.BooleanField(default=False)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A round (think, pair, share, lock): "" is a question without one, as before rounds.
+    phase = models.CharField(max_length=10, choices=Phase.choices, default="", blank=True)
+    # The countdown of the phase: the server's deadline, so every screen counts to the same
+    # moment whatever its clock; while paused, the seconds that were left instead.
+    phase_ends_at = models.DateTimeField(null=True, blank=True)
+    phase_paused_seconds = models.PositiveIntegerField(null=True, blank=True)
+    phase_advances = models.BooleanField(default=False)  # to the next phase by itself at zero
+    # Pair: students sit at tables of this many (assigned), or pick one of this many tables.
+    table_size = models.PositiveSmallIntegerField(default=2)
+    tables_chosen = models.BooleanField(default=False)
+    table_count = models.PositiveSmallIntegerField(default=0)
+    board_view = models.CharField(
+        max_length=10, choices=BoardView.choices, default=BoardView.ANSWERS
+    )
 
     class Meta:
         constraints = [
@@ -189,6 +215,23 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.participant} during {self.state}"
+
+
+class Seat(models.Model):
+    """Where a student sits for a question's Pair phase: they see the answers of their table."""
+
+    state = models.ForeignKey(QuestionState, on_delete=models.CASCADE, related_name="seats")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="seats")
+    table = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["table", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["state", "participant"], name="seat_one_per_student"),
+        ]
+
+    def __str__(self):
+        return f"{self.participant} at table {self.table} for {self.state}"
 
 
 class Answer(models.Model):
