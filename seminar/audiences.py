@@ -48,8 +48,21 @@ def session_group(session_id: int) -> str:
     return f"session-{session_id}"
 
 
-def may_read(*, answer_first: bool, revealed: bool, answered: bool) -> bool:
-    """Answer-first: a student reads classmates' answers once they answered or it closed."""
+# A round's phases (QuestionState.Phase): in Think nobody reads classmates' answers, in Pair
+# each student reads their table's only (sent to the table's members, never to readers-Q), in
+# Share and Lock everyone reads them, whatever answer-first says.
+PRIVATE_PHASES = ("think", "pair")
+SHARED_PHASES = ("share", "lock")
+
+
+def may_read(*, answer_first: bool, revealed: bool, answered: bool, phase: str = "") -> bool:
+    """Whether a student reads the whole class's answers to a question: not in a round's
+    private phases, always in its shared ones; without a round, answer-first decides: once
+    they answered or it closed."""
+    if phase in PRIVATE_PHASES:
+        return False
+    if phase in SHARED_PHASES:
+        return True
     return not answer_first or answered or revealed
 
 
@@ -60,12 +73,14 @@ class Facts:
     answer_first: bool
     question_ids: tuple[int, ...]
     revealed: frozenset[int]  # questions closed after being open: everyone reads them
+    phases: tuple[tuple[int, str], ...] = ()  # (question id, phase) of questions in a round
 
     def as_message(self) -> dict:
         return {
             "answer_first": self.answer_first,
             "question_ids": list(self.question_ids),
             "revealed": sorted(self.revealed),
+            "phases": [list(p) for p in self.phases],
         }
 
     @classmethod
@@ -74,17 +89,23 @@ class Facts:
             answer_first=bool(data["answer_first"]),
             question_ids=tuple(data["question_ids"]),
             revealed=frozenset(data["revealed"]),
+            phases=tuple(tuple(p) for p in data.get("phases", ())),
         )
 
 
 def of_student(participant_id: int, facts: Facts, answered: frozenset[int]) -> frozenset[str]:
     """Every audience a student's socket is in."""
     keys = {STUDENTS, participant(participant_id)}
+    phases = dict(facts.phases)
     for qid in facts.question_ids:
+        phase = phases.get(qid, "")
+        if phase == "pair":
+            continue  # their table's answers come to their own audience
         reads = may_read(
             answer_first=facts.answer_first,
             revealed=qid in facts.revealed,
             answered=qid in answered,
+            phase=phase,
         )
         keys.add(readers(qid) if reads else waiting(qid))
     return frozenset(keys)

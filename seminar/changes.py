@@ -24,6 +24,8 @@ class Change:
     # Moderator links made, claimed or revoked: moderators' sockets check theirs again.
     moderators: bool = False
     questions: set[int] = field(default_factory=set)  # opened or closed (question ids)
+    # a round's phase, countdown or seats changed (question ids)
+    rounds: set[int] = field(default_factory=set)
     counts: set[int] = field(default_factory=set)  # answer counts changed (question ids)
     answers: set[int] = field(default_factory=set)  # added, edited, voted, moderated, deleted
     # (participant id, question id): that student's own answer box changed.
@@ -68,6 +70,7 @@ class Change:
             spotlight=self.spotlight or other.spotlight,
             moderators=self.moderators or other.moderators,
             questions=self.questions | other.questions,
+            rounds=self.rounds | other.rounds,
             counts=self.counts | other.counts,
             answers=self.answers | other.answers,
             own=self.own | other.own,

@@ -253,6 +253,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         if message.get("type") == "resync":
             self.deliver(RESYNC)  # in order with the stream, never beside it
+        elif message.get("type") == "due":
+            # A countdown reached zero on this screen: the server's clock decides (any socket
+            # may ask; a phase moves on once).
+            await _in_thread(services.rounds_advance_due, session_ids={self.session_id})
         else:
             await self._error("Unknown message type.")
 

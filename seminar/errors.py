@@ -16,6 +16,9 @@ class SessionError(Exception):
         "pending_answer": 409,
         "not_pending": 409,
         "has_replies": 409,
+        "question_locked": 409,
+        "no_round": 409,
+        "no_countdown": 409,
         "not_for_replies": 409,
         "reply_to_reply": 409,
     }

@@ -75,4 +75,6 @@ async def beat(turn: int | None = None) -> None:
 
 def refresh(channel_names: list[str], session_ids: set[int]) -> dict[int, int]:
     services.connections_seen(channel_names=channel_names)
+    # A round's phase whose countdown ran out with no screen left to say so moves on here.
+    services.rounds_advance_due(session_ids=session_ids)
     return selectors.session_versions(session_ids)

@@ -17,13 +17,14 @@ from functools import cached_property
 
 from django import conf
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.html import format_html
 
 from seminar import audiences, selectors
 from seminar.agenda import PAGED_STEPS
 from seminar.audiences import BOARD, FACILITATOR, MODERATOR, STUDENTS, Facts
 from seminar.changes import Change
-from seminar.models import Answer, Participant, Session, Vote
+from seminar.models import Answer, Participant, Seat, Session, Vote
 
 
 def render(template_name: str, context: dict, request=None) -> str:
@@ -33,6 +34,16 @@ def render(template_name: str, context: dict, request=None) -> str:
 
 # Approve-first's two answers to a waiting answer: the form value and the button's label.
 REVIEW_CHOICES = (("1", "Approve"), ("0", "Hide"))
+
+# The console's choice of countdowns for a phase: (seconds, label).
+COUNTDOWNS = (
+    (30, "30 s"),
+    (60, "1 min"),
+    (120, "2 min"),
+    (180, "3 min"),
+    (300, "5 min"),
+    (600, "10 min"),
+)
 
 # What a reply does, as its button says, and the sentence it starts with (the student's to
 # change): a nudge towards replies that move the discussion on.
@@ -121,7 +132,20 @@ class State:
             answer_first=self.session.answer_first,
             question_ids=tuple(s.question_id for s in self.question_states),
             revealed=frozenset(s.question_id for s in self.question_states if s.was_closed),
+            phases=tuple((s.question_id, s.phase) for s in self.question_states if s.phase),
         )
+
+    def tables(self, state) -> dict[int, list[int]]:
+        """A question's Pair tables: number -> participant ids."""
+        key = ("tables", state.pk)
+        if key not in self.__dict__:
+            self.__dict__[key] = selectors.tables(state)
+        return self.__dict__[key]
+
+    def names(self) -> dict[int, str]:
+        if "_names" not in self.__dict__:
+            self.__dict__["_names"] = dict(self.session.participants.values_list("pk", "name"))
+        return self.__dict__["_names"]
 
     @cached_property
     def participants(self):
@@ -175,6 +199,41 @@ def ended(st: State) -> str:
 
 def question_state(st: State, state) -> str:
     return st.render("seminar/fragments.html#question-state", state=state)
+
+
+def round_bar(st: State, state) -> str:
+    """A question's round as the class sees it (the room and the board): the phase and its
+    countdown, counted by live.js to the server's deadline."""
+    paused = state.phase_paused_seconds
+    return st.render(
+        "seminar/fragments.html#round",
+        state=state,
+        now_ms=_now_ms(),
+        ends_ms=int(state.phase_ends_at.timestamp() * 1000) if state.phase_ends_at else None,
+        paused=f"{paused // 60}:{paused % 60:02d}" if paused is not None else "",
+    )
+
+
+def _now_ms() -> int:
+    return int(timezone.now().timestamp() * 1000)
+
+
+def pair_lists(st: State, state) -> list[tuple[list[str], str]]:
+    """A question's Pair phase for the room: each table's answers, rendered once and sent to
+    the table's members; one rendering for the students not seated."""
+    tables = st.tables(state)
+    seated = {pid for members in tables.values() for pid in members}
+    out = [
+        (
+            [audiences.participant(pid) for pid in members],
+            room_answers(st, state, may_read=False, table=table),
+        )
+        for table, members in sorted(tables.items())
+    ]
+    unseated = [audiences.participant(pid) for pid in st.names() if pid not in seated]
+    if unseated:
+        out.append((unseated, room_answers(st, state, may_read=False, table=None)))
+    return out
 
 
 def removal(answer_id: int) -> str:
@@ -234,15 +293,28 @@ def mine(
     )
 
 
-def room_answers(st: State, state, *, may_read: bool, marks=None) -> str:
-    """Classmates' answers to one question as a student sees them: the list, or the gate."""
+def room_answers(st: State, state, *, may_read: bool, marks=None, table: int | None = None) -> str:
+    """Classmates' answers to one question as a student sees them: the list, or the gate. In a
+    round's Pair phase, the answers of the student's `table` (None: not seated)."""
     answers = ()
     mine_ids, voted_ids = marks or ((), ())
-    if may_read:
+    tablemates = ()
+    if state.phase == "pair":
+        members = st.tables(state).get(table, []) if table else []
+        names = st.names()
+        tablemates = sorted(names.get(pid, "") for pid in members)
+        answers = [
+            a for a in st.sorted_answers(state.question_id, "votes") if a.participant_id in members
+        ]
+    elif may_read:
         answers = st.sorted_answers(state.question_id, "votes")
     return st.render(
         "seminar/room.html#answers",
         question=state.question,
+        state=state,
+        table=table,
+        tablemates=tablemates,
+        table_numbers=range(1, state.table_count + 1),
         may_read=may_read,
         answers=answers,
         audience="student",
@@ -260,7 +332,7 @@ class Student:
     """One student's own state: their answers and replies, their votes, and what answer-first
     lets them read."""
 
-    def __init__(self, participant: Participant, answers=None, voted=None):
+    def __init__(self, participant: Participant, answers=None, voted=None, seats=None):
         self.participant = participant
         if answers is None:
             answers = participant.answers.select_related("reply_to").order_by("created_at", "pk")
@@ -272,6 +344,18 @@ class Student:
             else:
                 self.answers[a.question_id] = a
         self.voted = selectors.voted_answer_ids(participant) if voted is None else voted
+        self._seats = seats
+
+    @cached_property
+    def seats(self) -> dict[int, int]:
+        """Question id -> their table in its Pair phase."""
+        if self._seats is not None:
+            return self._seats
+        return dict(
+            Seat.objects.filter(participant=self.participant).values_list(
+                "state__question_id", "table"
+            )
+        )
 
     @classmethod
     def many(cls, session: Session, participant_ids) -> dict[int, "Student"]:
@@ -310,6 +394,16 @@ class Student:
             answer_first=st.session.answer_first,
             revealed=state.was_closed,
             answered=state.question_id in self.answers,
+            phase=state.phase,
+        )
+
+    def answers_region(self, st: State, state, marks=None) -> str:
+        return room_answers(
+            st,
+            state,
+            may_read=self.may_read(st, state),
+            marks=marks,
+            table=self.seats.get(state.question_id),
         )
 
 
@@ -329,9 +423,8 @@ def room(st: State, participant: Participant, *, failed: dict | None = None) -> 
                 "mine": student.box(st, state.question, **box, editing=own is not None)
                 if box
                 else student.box(st, state.question),
-                "answers": room_answers(
-                    st, state, may_read=student.may_read(st, state), marks=marks
-                ),
+                "round": round_bar(st, state),
+                "answers": student.answers_region(st, state, marks),
             }
         )
     return {
@@ -355,12 +448,16 @@ def board_item(st: State, answer: Answer, *, into: str = "") -> str:
 def board_stage(st: State) -> str:
     focus = st.focus
     answers = ()
-    if focus is not None:
+    # A round's Think and Pair phases keep answers off the board: the room can see it.
+    private = focus is not None and focus.phase in audiences.PRIVATE_PHASES
+    if focus is not None and not private:
         answers = st.sorted_answers(focus.question_id, st.session.board_order)
     return st.render(
         "seminar/board.html#stage",
         step=st.step,
         state=focus,
+        private=private,
+        round_bar=round_bar(st, focus) if focus is not None else "",
         question_state=question_state(st, focus) if focus is not None else "",
         answers=answers[: conf.settings.SEMINAR_BOARD_ANSWERS],
         answer_total=len(answers),
@@ -381,6 +478,18 @@ def board(st: State) -> dict:
         "stage": board_stage(st),
         "turns": board_turns(st),
     }
+
+
+def round_controls(st: State, state) -> str:
+    return st.render(
+        "seminar/console.html#round-controls",
+        state=state,
+        question=state.question,
+        round_bar=round_bar(st, state),
+        tables=st.tables(state) if state.phase == "pair" else {},
+        countdowns=COUNTDOWNS,
+        table_sizes=range(2, 9),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -480,6 +589,7 @@ def console(st: State) -> dict:
                 "number": state.question.number,
                 "text": state.question.text,
                 "controls": question_controls(st, state),
+                "round": round_controls(st, state),
                 "missing": missing(st, state),
                 "answers": moderation_list(st, state),
             }
@@ -610,7 +720,10 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(STUDENTS, room_stage(st))
     for qid in sorted(counts):
         add(STUDENTS, question_state(st, st.states_by_question[qid]), moderator=True)
-    for qid in sorted(relisted):
+    for qid in sorted(c.rounds):
+        add(STUDENTS, round_bar(st, st.states_by_question[qid]))
+    pairing = {qid for qid, state in st.states_by_question.items() if state.phase == "pair"}
+    for qid in sorted(relisted - pairing):
         state = st.states_by_question[qid]
         add(audiences.readers(qid), room_answers(st, state, may_read=True))
         add(audiences.waiting(qid), room_answers(st, state, may_read=False))
@@ -643,8 +756,11 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             focus.question_id in touched
             and focus.answer_count >= conf.settings.SEMINAR_BOARD_ANSWERS
         )
+    private = focus is not None and focus.phase in audiences.PRIVATE_PHASES
     if board_whole:
         add(BOARD, board_stage(st))
+    elif focus is not None and focus.question_id in c.rounds:
+        add(BOARD, round_bar(st, focus))
     if c.board_turn:
         add(BOARD, board_turns(st))
     elif focus is not None and focus.question_id in counts:
@@ -665,6 +781,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(FACILITATOR, moderators(st))
     for qid in sorted(c.questions):
         add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
+    for qid in sorted(c.rounds | c.questions):
+        add(FACILITATOR, round_controls(st, st.states_by_question[qid]))
     for qid in sorted(counts):
         add(FACILITATOR, missing(st, st.states_by_question[qid]))
 
@@ -680,12 +798,12 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             on_board = focus is not None and focus.question_id == qid
             if not answer.shown:
                 add(audiences.readers(qid), removal(answer_id))
-                if on_board and not board_whole:
+                if on_board and not board_whole and not private:
                     add(BOARD, removal(answer_id))
             else:
                 if qid not in relisted:
                     add(audiences.readers(qid), answer_item(st, answer, "student", into=list_id))
-                if on_board and not board_whole:
+                if on_board and not board_whole and not private:
                     add(BOARD, board_item(st, answer, into=list_id))
             add(FACILITATOR, facilitator_item(st, answer, into=list_id), moderator=True)
 
@@ -709,11 +827,23 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
                 continue
             # Every socket of theirs keeps what they answered, to pick its audiences by.
             answered[str(pid)] = sorted(student.answered)
-            if st.session.answer_first and not state.was_closed and qid not in relisted:
+            if (
+                st.session.answer_first
+                and not state.was_closed
+                and not state.phase  # a round's phase decides, not their answer
+                and qid not in relisted
+            ):
                 gates.setdefault((qid, student.may_read(st, state)), []).append(audience)
         add(audience, me(st, student.answer_ids, student.voted))
     for (qid, may_read), members in sorted(gates.items()):
         add(members, room_answers(st, st.states_by_question[qid], may_read=may_read))
+
+    # Pair: each table's answers, to its members, whenever they or the seating may change.
+    touched = {a.question_id for a in found.values()}
+    for qid in sorted(pairing):
+        if qid in relisted | c.rounds | c.counts | touched or c.presence:
+            for members, html in pair_lists(st, st.states_by_question[qid]):
+                add(members, html)
 
     parts += moderator_parts(st, c)
 
@@ -722,7 +852,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         "from": first,
         "version": last,
         "parts": parts,
-        "facts": st.facts.as_message() if (c.questions or c.settings) else None,
+        "facts": st.facts.as_message() if (c.questions or c.settings or c.rounds) else None,
         "answered": answered or None,
         # Moderator links changed: each moderator's socket checks its own is still valid.
         "moderators": c.moderators,

@@ -11,7 +11,16 @@ from django.utils import timezone
 from guide.models import Guide, Question
 from seminar import audiences
 from seminar.agenda import Step, build_agenda
-from seminar.models import Answer, Attendance, Connection, Participant, QuestionState, Session, Vote
+from seminar.models import (
+    Answer,
+    Attendance,
+    Connection,
+    Participant,
+    QuestionState,
+    Seat,
+    Session,
+    Vote,
+)
 
 # A connection whose heartbeat is older than this belongs to a closed tab or a dead process.
 PRESENCE_TTL = timedelta(seconds=75)
@@ -235,12 +244,35 @@ def answered_question_ids(participant: Participant) -> set[int]:
 
 
 def may_read_answers(session: Session, state: QuestionState, answered_ids: set[int]) -> bool:
-    """Answer-first: a student sees classmates' answers once they answered or it closed."""
+    """Whether a student reads the class's answers to this question (audiences.may_read)."""
     return audiences.may_read(
         answer_first=session.answer_first,
         revealed=state.was_closed,
         answered=state.question_id in answered_ids,
+        phase=state.phase,
     )
+
+
+def may_read_answer(session: Session, state: QuestionState, participant, answer) -> bool:
+    """Whether this student reads this answer: as the class does, or, in a round's Pair
+    phase, when its author sits at their table."""
+    if state.phase == "pair":
+        tables = dict(
+            Seat.objects.filter(
+                state=state, participant_id__in=[participant.pk, answer.participant_id]
+            ).values_list("participant_id", "table")
+        )
+        mine = tables.get(participant.pk)
+        return mine is not None and mine == tables.get(answer.participant_id)
+    return may_read_answers(session, state, answered_question_ids(participant))
+
+
+def tables(state: QuestionState) -> dict[int, list[int]]:
+    """A question's Pair tables: table number -> the participant ids sitting there."""
+    out: dict[int, list[int]] = {}
+    for pid, table in Seat.objects.filter(state=state).values_list("participant_id", "table"):
+        out.setdefault(table, []).append(pid)
+    return out
 
 
 def online_count(session: Session) -> int:

@@ -7,9 +7,12 @@ that is not saved, and every screen applies the changes in version order. Each r
 `SessionError` (with a `code`) and writes nothing when a rule refuses.
 """
 
+import math
+import random
 import secrets
 import unicodedata
 import uuid
+from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -28,6 +31,7 @@ from seminar.models import (
     ModeratorLink,
     Participant,
     QuestionState,
+    Seat,
     Session,
     SpotlightLog,
     StepLog,
@@ -413,10 +417,28 @@ def _item(answer: Answer) -> int:
 
 
 def _open_state(session: Session, question: Question) -> QuestionState:
+    """The question's state, if it takes posts and edits: open, and its round not locked."""
     state = QuestionState.objects.get(session=session, question=question)
     if not state.is_open:
         raise SessionError("This question is closed.", code="question_closed")
+    _check_unlocked(state)
     return state
+
+
+def _check_unlocked(state: QuestionState) -> None:
+    if state.phase == QuestionState.Phase.LOCK:
+        raise SessionError(
+            "This question is locked: answers can be read, not posted or changed.",
+            code="question_locked",
+        )
+
+
+def _unread_message(state: QuestionState, doing: str) -> str:
+    if state.phase == QuestionState.Phase.THINK:
+        return f"This is the Think phase: answers stay private, so you cannot {doing} them yet."
+    if state.phase == QuestionState.Phase.PAIR:
+        return f"In the Pair phase you can {doing} the answers at your table only."
+    return f"Answer this question first to see and {doing} classmates' answers."
 
 
 def answer_post(
@@ -461,6 +483,7 @@ def answer_post(
             return retried, False
         if not state.is_open:
             raise SessionError("This question is closed.", code="question_closed")
+        _check_unlocked(state)
         if existing:
             raise SessionError(
                 "You have already answered this question. Edit your answer instead.",
@@ -609,13 +632,8 @@ def reply_post(
                 "You cannot reply to your own answer. Edit it instead.", code="own_answer"
             )
         state = _open_state(session, parent.question)
-        if not selectors.may_read_answers(
-            session, state, selectors.answered_question_ids(participant)
-        ):
-            raise SessionError(
-                "Answer this question first to see and reply to classmates' answers.",
-                code="forbidden",
-            )
+        if not selectors.may_read_answer(session, state, participant, parent):
+            raise SessionError(_unread_message(state, "reply to"), code="forbidden")
         reply = Answer.objects.create(
             session=session,
             question=parent.question,
@@ -656,12 +674,9 @@ def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) ->
             noun = "reply" if answer.is_reply else "answer"
             raise SessionError(f"You cannot upvote your own {noun}.", code="own_answer")
         state = QuestionState.objects.get(session=session, question_id=answer.question_id)
-        if not selectors.may_read_answers(
-            session, state, selectors.answered_question_ids(participant)
-        ):
-            raise SessionError(
-                "Answer this question first to see and vote on answers.", code="forbidden"
-            )
+        root = answer.reply_to if answer.is_reply else answer
+        if not selectors.may_read_answer(session, state, participant, root):
+            raise SessionError(_unread_message(state, "vote on"), code="forbidden")
         votes = Vote.objects.filter(answer=answer, participant=participant)
         if voted is None:
             voted = not votes.exists()
@@ -868,6 +883,247 @@ def answer_set_discussed(*, session: Session, by, answer_id: int, discussed: boo
         answer.save(update_fields=["discussed_at"])
         _publish(session, Change(answers={answer.pk}))
     return answer
+
+
+# ---------------------------------------------------------------------------------------------
+# Rounds: a question run as think, pair, share, lock, each phase with an optional countdown
+
+PHASES = ("think", "pair", "share", "lock")
+COUNTDOWN_MIN, COUNTDOWN_MAX = 5, 60 * 60
+COUNTDOWN_ADD = 30
+TABLE_SIZES = range(2, 9)
+TABLES_MAX = 60
+
+
+def _round_state(session: Session, number: int) -> QuestionState:
+    question = _question(session, number)
+    return (
+        QuestionState.objects.select_for_update()
+        .select_related("question")
+        .get(session=session, question=question)
+    )
+
+
+def _clean_seconds(seconds) -> int | None:
+    if seconds in (None, "", 0, "0"):
+        return None
+    try:
+        seconds = int(seconds)
+    except (TypeError, ValueError):
+        raise SessionError(
+            "A countdown is a whole number of seconds.", code="invalid_timer"
+        ) from None
+    if not COUNTDOWN_MIN <= seconds <= COUNTDOWN_MAX:
+        raise SessionError(
+            f"A countdown runs from {COUNTDOWN_MIN} seconds to {COUNTDOWN_MAX // 60} minutes.",
+            code="invalid_timer",
+        )
+    return seconds
+
+
+def round_phase(
+    *,
+    session: Session,
+    by,
+    number: int,
+    phase: str,
+    seconds: int | str | None = None,
+    advances: bool = False,
+) -> QuestionState:
+    """Run question `number` in `phase` ("think", "pair", "share" or "lock"; "" ends the
+    round: the question behaves as one without a round), with a countdown of `seconds` if
+    given, which moves to the next phase by itself at zero when `advances`. Pair seats the
+    students present at tables the first time, unless they choose their own."""
+    _check_facilitator(session, by)
+    if phase not in ("", *PHASES):
+        raise SessionError("Choose a phase: Think, Pair, Share or Lock.", code="invalid_phase")
+    seconds = _clean_seconds(seconds)
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        state = _round_state(session, number)
+        if phase and not state.is_open:
+            raise SessionError(
+                f"Question {number} is closed: open it first, a round runs while it is open.",
+                code="question_closed",
+            )
+        if phase == state.phase and seconds is None and not state.phase_ends_at:
+            return state
+        _enter_phase(session, state, phase, seconds, advances)
+        _publish(session, Change(questions={state.question_id}, rounds={state.question_id}))
+    return state
+
+
+def _enter_phase(session, state: QuestionState, phase: str, seconds, advances: bool) -> None:
+    state.phase = phase
+    state.phase_ends_at = timezone.now() + timedelta(seconds=seconds) if seconds else None
+    state.phase_paused_seconds = None
+    state.phase_advances = bool(seconds) and advances and phase != PHASES[-1]
+    if phase == "pair" and not state.tables_chosen and not state.seats.exists():
+        _seat(session, state, state.table_size)
+    state.save(update_fields=["phase", "phase_ends_at", "phase_paused_seconds", "phase_advances"])
+
+
+def _seat(session: Session, state: QuestionState, size: int) -> None:
+    """Seat the students here while the question is open at tables of `size`, in a shuffled
+    order (neighbours are not always the same), the last table taking the one left over."""
+    present = list(
+        selectors.present_students(session, state=state.pk, question=state.question_id)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    random.shuffle(present)
+    count = max(1, len(present) // size)
+    Seat.objects.filter(state=state).delete()
+    Seat.objects.bulk_create(
+        Seat(state=state, participant_id=pid, table=1 + min(i // size, count - 1))
+        for i, pid in enumerate(present)
+    )
+
+
+def round_timer(*, session: Session, by, number: int, action: str) -> QuestionState:
+    """The phase's countdown: "add" (30 seconds more), "pause", "resume", or "end" (now: the
+    next phase, without a countdown; the last phase just stops counting)."""
+    _check_facilitator(session, by)
+    if action not in ("add", "pause", "resume", "end"):
+        raise SessionError("Choose +30 s, Pause, Resume or End now.", code="invalid_timer")
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        state = _round_state(session, number)
+        if not state.phase:
+            raise SessionError(f"Question {number} is not running as a round.", code="no_round")
+        running = state.phase_ends_at is not None
+        if action == "end":
+            later = PHASES[PHASES.index(state.phase) + 1 :]
+            if later:
+                _enter_phase(session, state, later[0], None, False)
+            else:
+                state.phase_ends_at, state.phase_paused_seconds = None, None
+                state.save(update_fields=["phase_ends_at", "phase_paused_seconds"])
+            _publish(session, Change(questions={state.question_id}, rounds={state.question_id}))
+            return state
+        if not running:
+            raise SessionError("This phase has no countdown.", code="no_countdown")
+        now = timezone.now()
+        paused = state.phase_paused_seconds is not None
+        if action == "add":
+            if paused:
+                state.phase_paused_seconds = min(
+                    state.phase_paused_seconds + COUNTDOWN_ADD, COUNTDOWN_MAX
+                )
+            else:
+                state.phase_ends_at = min(
+                    max(state.phase_ends_at, now) + timedelta(seconds=COUNTDOWN_ADD),
+                    now + timedelta(seconds=COUNTDOWN_MAX),
+                )
+        elif action == "pause" and not paused:
+            left = (state.phase_ends_at - now).total_seconds()
+            state.phase_paused_seconds = max(0, math.ceil(left))
+        elif action == "resume" and paused:
+            state.phase_ends_at = now + timedelta(seconds=state.phase_paused_seconds)
+            state.phase_paused_seconds = None
+        else:
+            return state
+        state.save(update_fields=["phase_ends_at", "phase_paused_seconds"])
+        _publish(session, Change(rounds={state.question_id}))
+    return state
+
+
+def rounds_advance_due(*, session_ids) -> int:
+    """Phases whose countdown reached zero and that move on by themselves: the next phase,
+    without a countdown. Called by any socket whose screen counted to zero and by the
+    heartbeat; the server's clock decides, so it happens once, however many ask."""
+    due = QuestionState.objects.filter(
+        session_id__in=list(session_ids),
+        phase_advances=True,
+        phase_paused_seconds__isnull=True,
+        phase_ends_at__lte=timezone.now(),
+    ).values_list("session_id", "pk")
+    moved = 0
+    for session_id, state_id in list(due):
+        with transaction.atomic():
+            session = Session.objects.select_for_update().select_related("guide").get(pk=session_id)
+            state = QuestionState.objects.select_for_update().get(pk=state_id)
+            if not (
+                session.is_live
+                and state.phase_advances
+                and state.phase_paused_seconds is None
+                and state.phase_ends_at is not None
+                and state.phase_ends_at <= timezone.now()
+            ):
+                continue
+            _enter_phase(session, state, PHASES[PHASES.index(state.phase) + 1], None, False)
+            _publish(session, Change(questions={state.question_id}, rounds={state.question_id}))
+            moved += 1
+    return moved
+
+
+def seats_assign(*, session: Session, by, number: int, size: int | str) -> QuestionState:
+    """Seat the students present at new tables of `size` (2 to 8) for the Pair phase."""
+    _check_facilitator(session, by)
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        size = 0
+    if size not in TABLE_SIZES:
+        raise SessionError(
+            f"A table seats {TABLE_SIZES[0]} to {TABLE_SIZES[-1]} students.", code="invalid_table"
+        )
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        state = _round_state(session, number)
+        state.table_size, state.tables_chosen = size, False
+        state.save(update_fields=["table_size", "tables_chosen"])
+        _seat(session, state, size)
+        _publish(session, Change(questions={state.question_id}, rounds={state.question_id}))
+    return state
+
+
+def tables_open(*, session: Session, by, number: int, count: int | str) -> QuestionState:
+    """Let students choose their own table for the Pair phase, one of `count` tables."""
+    _check_facilitator(session, by)
+    try:
+        count = int(count)
+    except (TypeError, ValueError):
+        count = 0
+    if not 1 <= count <= TABLES_MAX:
+        raise SessionError(f"Choose 1 to {TABLES_MAX} tables.", code="invalid_table")
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        state = _round_state(session, number)
+        state.tables_chosen, state.table_count = True, count
+        state.save(update_fields=["tables_chosen", "table_count"])
+        Seat.objects.filter(state=state, table__gt=count).delete()
+        _publish(session, Change(questions={state.question_id}, rounds={state.question_id}))
+    return state
+
+
+def seat_choose(*, participant: Participant, number: int, table: int | str) -> Seat:
+    """A student picks their table for question `number`'s Pair phase."""
+    with transaction.atomic():
+        session = _locked(participant.session)
+        _check_live(session)
+        state = _round_state(session, number)
+        if not state.tables_chosen:
+            raise SessionError(
+                "The facilitator seats the class for this question.", code="forbidden"
+            )
+        try:
+            table = int(table)
+        except (TypeError, ValueError):
+            table = 0
+        if not 1 <= table <= state.table_count:
+            raise SessionError(
+                f"Choose a table from 1 to {state.table_count}.", code="invalid_table"
+            )
+        seat, _ = Seat.objects.update_or_create(
+            state=state, participant=participant, defaults={"table": table}
+        )
+        _publish(session, Change(questions={state.question_id}, rounds={state.question_id}))
+    return seat
 
 
 # ---------------------------------------------------------------------------------------------

@@ -102,6 +102,8 @@ def normalized(root) -> str:
         if el is not None:
             remove(el)
     body.attrib.pop("hx-headers", None)
+    for el in body.xpath("//*[@data-now]"):
+        del el.attrib["data-now"]  # the server's clock when it was rendered (countdowns)
     lines = []
 
     def walk(el, depth):

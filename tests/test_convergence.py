@@ -22,6 +22,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -35,7 +36,7 @@ from hypothesis.stateful import (
 
 from guide.models import Guide, Question, Quote, Reference, Theme
 from seminar import broadcast, identity, services
-from seminar.models import Answer, ModeratorLink, Participant, Session
+from seminar.models import Answer, ModeratorLink, Participant, QuestionState, Session
 from tests.live_model import Network, Published, Screen
 
 EXAMPLES = int(os.environ.get("SEMINAR_CONVERGENCE_EXAMPLES", 12))
@@ -453,6 +454,53 @@ class Classroom(RuleBasedStateMachine):
             url = f"/facilitate/{self.code}/answers/{reply.pk}/review/"
             self.console.post(url, {"value": "1" if approve else "0"}, **HTMX)
 
+    # -- rounds ----------------------------------------------------------------------------------
+
+    @rule(
+        number=st.integers(1, 3),
+        phase=st.sampled_from(["think", "pair", "share", "lock", "", "ponder"]),
+        seconds=st.sampled_from(["", "60", "-5"]),
+        advances=st.booleans(),
+    )
+    def round_phase(self, number, phase, seconds, advances):
+        """A phase (or a refused one: unknown, a closed question, an absurd countdown)."""
+        url = f"/facilitate/{self.code}/q/{number}/round/"
+        data = {"phase": phase, "seconds": seconds, "advances": "1" if advances else ""}
+        response = self.console.post(url, data, **HTMX)
+        assert response.status_code in (204, 400, 409), response.status_code
+
+    @rule(number=st.integers(1, 3), action=st.sampled_from(["add", "pause", "resume", "end"]))
+    def round_timer(self, number, action):
+        url = f"/facilitate/{self.code}/q/{number}/round/timer/"
+        response = self.console.post(url, {"action": action}, **HTMX)
+        assert response.status_code in (204, 400, 409), response.status_code
+
+    @rule(number=st.integers(1, 3))
+    def round_runs_out(self, number):
+        """A countdown reaches zero (its deadline moved to now) and a screen says so."""
+        QuestionState.objects.filter(
+            session=self.session, question__number=number, phase_ends_at__isnull=False
+        ).update(phase_ends_at=timezone.now())
+        services.rounds_advance_due(session_ids={self.session.pk})
+
+    @rule(number=st.integers(1, 3), size=st.sampled_from(["2", "3", "1"]))
+    def seat_the_class(self, number, size):
+        url = f"/facilitate/{self.code}/q/{number}/round/seats/"
+        response = self.console.post(url, {"size": size}, **HTMX)
+        assert response.status_code in (204, 400), response.status_code
+
+    @rule(number=st.integers(1, 3), count=st.sampled_from(["2", "0"]))
+    def let_students_choose_tables(self, number, count):
+        url = f"/facilitate/{self.code}/q/{number}/round/tables/"
+        response = self.console.post(url, {"count": count}, **HTMX)
+        assert response.status_code in (204, 400), response.status_code
+
+    @rule(name=st.sampled_from(STUDENTS), number=st.integers(1, 3), table=st.integers(0, 3))
+    def choose_a_table(self, name, number, table):
+        url = f"/s/{self.code}/q/{number}/table/"
+        response = self.clients[name].post(url, {"table": str(table)}, **HTMX)
+        assert response.status_code in (204, 400, 403), response.status_code
+
     @rule(name=st.sampled_from(["Dev", "Eli", "Fay", "ana"]))
     def join_elsewhere(self, name):
         """A classmate joins from a device the test does not watch (or a taken name)."""
@@ -582,5 +630,39 @@ def test_a_discussion_in_replies_equals_a_reload(settings_overrides):
         text = ana.text()
         assert "Could you say more?" in text and "I see it differently, now." not in text
         assert "Building on this." in text  # her own reply, approved, in her box
+    finally:
+        room.teardown()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_equals_a_reload(settings_overrides):
+    """A round, step by step, each screen checked against a reload: Think with a countdown
+    that runs out into Pair, the class seated and then choosing tables, posts in each phase,
+    Share, Lock, and back to no round."""
+    room = Classroom()
+    try:
+        room.start(seed=3)
+        actions = [
+            lambda: room.post("Ana", 1, "Ana first.", 0),
+            lambda: room.round_phase(1, "think", "60", True),
+            lambda: room.post("Ben", 1, "Ben thinks.", 0),
+            lambda: room.round_timer(1, "add"),
+            lambda: room.round_timer(1, "pause"),
+            lambda: room.round_timer(1, "resume"),
+            lambda: room.round_runs_out(1),  # into Pair, seated
+            lambda: room.post("Cleo", 1, "Cleo pairs.", 1),
+            lambda: room.vote("Ana", "Ben", 1, True),
+            lambda: room.seat_the_class(1, "3"),
+            lambda: room.let_students_choose_tables(1, "2"),
+            lambda: room.choose_a_table("Ana", 1, 2),
+            lambda: room.choose_a_table("Ben", 1, 2),
+            lambda: room.round_phase(1, "share", "", False),
+            lambda: room.round_phase(1, "lock", "", False),
+            lambda: room.edit("Ana", 1, "Too late.", 0),
+            lambda: room.round_phase(1, "", "", False),
+        ]
+        for action in actions:
+            action()
+            room.every_screen_equals_a_reload()
     finally:
         room.teardown()

@@ -173,6 +173,15 @@ ROWS = [
     ("post", "/facilitate/{code}/answers/{theirs}/pin/", {}, moderation(CONSOLE)),
     ("post", "/facilitate/{code}/settings/", {"board_order": "votes"}, facilitators(404, CONSOLE)),
     ("post", "/facilitate/{code}/board/turn/", {"direction": "next"}, facilitators(404, CONSOLE)),
+    # Rounds: the facilitators' alone (a moderator does not run the class).
+    ("post", "/facilitate/{code}/q/2/round/", {"phase": "think"}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/q/2/round/timer/", {"action": "end"}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/q/2/round/seats/", {"size": "2"}, facilitators(404, CONSOLE)),
+    ("post", "/facilitate/{code}/q/2/round/tables/", {"count": "3"}, facilitators(404, CONSOLE)),
+    ("get", "/facilitate/{code}/q/2/round/", {}, facilitators(405, 405)),
+    # Choosing a table: students of the session only, once the facilitator lets them.
+    ("post", "/s/{code}/q/2/table/", {"table": "1"}, students(403, 403, 403, 403)),
+    ("get", "/s/{code}/q/2/table/", {}, everyone(405)),
     ("post", "/facilitate/{code}/answers/{theirs}/spotlight/", {}, moderation(CONSOLE)),
     ("post", "/facilitate/{code}/answers/{theirs}/discussed/", {}, moderation(CONSOLE)),
     ("post", "/facilitate/{code}/spotlight/end/", {}, moderation(CONSOLE)),

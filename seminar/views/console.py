@@ -163,12 +163,13 @@ def _flag(request) -> bool:
     return request.POST.get("value", "1") not in {"0", "false", "off", ""}
 
 
-def _act(request, code, action, **kwargs):
-    """One facilitator action on the session with this code, answered as every console
-    action is: 204 for htmx (the change comes back on the stream), the refusal said."""
+def _act(request, code, service, /, **kwargs):
+    """One facilitator action (a function of seminar.services) on the session with this code,
+    answered as every console action is: 204 for htmx (the change comes back on the stream),
+    the refusal said."""
     session = _own_session(request, code)
     try:
-        action(session=session, by=request.user, **kwargs)
+        service(session=session, by=request.user, **kwargs)
     except SessionError as error:
         return _refused(request, session, error)
     return _done(request, session)
@@ -293,6 +294,44 @@ def session_share(request, code):
 def board_turn(request, code):
     direction = request.POST.get("direction", "")
     return _act(request, code, services.board_turn, direction=direction)
+
+
+# Rounds: a question run as think, pair, share, lock.
+
+
+@login_required
+@require_POST
+def round_phase(request, code, number):
+    return _act(
+        request,
+        code,
+        services.round_phase,
+        number=number,
+        phase=request.POST.get("phase", ""),
+        seconds=request.POST.get("seconds") or None,
+        advances=request.POST.get("advances") == "1",
+    )
+
+
+@login_required
+@require_POST
+def round_timer(request, code, number):
+    action = request.POST.get("action", "")
+    return _act(request, code, services.round_timer, number=number, action=action)
+
+
+@login_required
+@require_POST
+def seats_assign(request, code, number):
+    size = request.POST.get("size", "")
+    return _act(request, code, services.seats_assign, number=number, size=size)
+
+
+@login_required
+@require_POST
+def tables_open(request, code, number):
+    count = request.POST.get("count", "")
+    return _act(request, code, services.tables_open, number=number, count=count)
 
 
 @login_required

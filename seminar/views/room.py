@@ -236,3 +236,19 @@ def answer_vote(request, session, participant, pk):
     if request.htmx:
         return HttpResponse(status=204)
     return redirect(session.get_absolute_url())
+
+
+@require_POST
+@participant_view
+def seat_choose(request, session, participant, number):
+    """A student picks their table for a round's Pair phase; their table's answers come
+    through the stream."""
+    try:
+        services.seat_choose(
+            participant=participant, number=number, table=request.POST.get("table")
+        )
+    except SessionError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect(f"{session.get_absolute_url()}#q-{number}")

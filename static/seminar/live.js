@@ -376,6 +376,33 @@
     announce("Could not reach the server. Your text is kept; try again in a moment.");
   });
 
+  /* --- rounds: countdowns to the server's deadline ------------------------------------ */
+
+  /* Each round region carries the server's clock when it was rendered (data-now): the
+     difference from this device's clock, taken as the region arrives, turns the server's
+     deadline into this device's time, so every screen reaches zero together. */
+  var askedDue = {};
+  function tickCountdowns() {
+    $all(".round[data-now]").forEach(function (round) {
+      if (!round.dataset.offset) round.dataset.offset = String(parseInt(round.dataset.now, 10) - Date.now());
+      var el = $(".countdown[data-ends-at]", round);
+      if (!el) return;
+      var left = parseInt(el.dataset.endsAt, 10) - (Date.now() + parseInt(round.dataset.offset, 10));
+      var secs = Math.max(0, Math.ceil(left / 1000));
+      var text = secs > 0 ? Math.floor(secs / 60) + ":" + ("0" + (secs % 60)).slice(-2) : "Time's up";
+      var time = $(".countdown-time", el);
+      if (time.textContent !== text) time.textContent = text;
+      el.classList.toggle("is-low", secs > 0 && secs <= 10);
+      // At zero a phase that moves on by itself asks the server (which checks its own clock).
+      if (secs === 0 && el.dataset.advances && socket && !askedDue[el.dataset.endsAt]) {
+        askedDue[el.dataset.endsAt] = true;
+        socket.send(JSON.stringify({ type: "due" }));
+      }
+    });
+  }
+  window.setInterval(tickCountdowns, 250);
+  document.addEventListener("seminar:applied", tickCountdowns);
+
   /* --- replies: a move, its sentence starter, and a fresh token per reply ---------- */
 
   function newToken() {
