@@ -267,6 +267,9 @@ def session_end(*, session: Session, by) -> Session:
         QuestionState.objects.filter(session=session, is_open=True).update(
             is_open=False, closed_at=now
         )
+        QuestionState.objects.filter(session=session).exclude(phase="").update(
+            phase="", phase_ends_at=None, phase_paused_seconds=None, phase_advances=False
+        )
         _publish(session, Change(ended=True, **_end_spotlight(session, now)))
     return session
 
@@ -382,8 +385,11 @@ def question_set_open(*, session: Session, by, number: int, is_open: bool) -> Qu
             _attend([state.pk], selectors.online_participant_ids(session))
         else:
             state.closed_at = now
+            # Closing ends its round: a closed question's answers are everyone's, as always.
+            state.phase, state.phase_ends_at, state.phase_paused_seconds = "", None, None
+            state.phase_advances = False
         state.save()
-        _publish(session, Change(questions={question.pk}))
+        _publish(session, Change(questions={question.pk}, rounds={question.pk}))
     return state
 
 

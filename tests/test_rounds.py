@@ -229,3 +229,17 @@ def test_a_phase_change_on_a_closed_question_is_refused(session, facilitator, ow
     assert state_of(session).phase == ""
     url = reverse("seminar:round_phase", args=[session.code, 2])  # never opened
     assert owner.post(url, {"phase": "think"}, **HTMX).status_code == 400
+
+
+def test_closing_a_question_ends_its_round(session, facilitator, room):
+    phase(session, facilitator, "think", seconds=60, advances=True)
+    services.question_set_open(session=session, by=facilitator, number=1, is_open=False)
+    state = state_of(session)
+    assert state.phase == "" and state.phase_ends_at is None and not state.phase_advances
+    assert len(answers_seen(as_student(room["Eli"]), session)) == 4  # closed: everyone's
+
+
+def test_ending_the_session_ends_every_round(session, facilitator, room):
+    phase(session, facilitator, "pair", seconds=60)
+    services.session_end(session=session, by=facilitator)
+    assert not QuestionState.objects.filter(session=session).exclude(phase="").exists()
