@@ -1,15 +1,19 @@
 """Participation, for the facilitator only (issue 17, part 3): the figures, the console's panel,
 that it never reaches the board, the room or a moderator, and that it follows the class live."""
 
+import re
 from fractions import Fraction
 
 import pytest
+from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seminar import services
+from seminar import audiences, screens, services
+from seminar.changes import Change
 from seminar.models import Session
 from seminar.participation import gini, participation, top_count, top_share
+from tests.helpers import as_student
 
 # --- the figures, by hand ---------------------------------------------------------------------
 
@@ -185,3 +189,170 @@ def test_a_student_who_only_voted_on_a_closed_question_was_there_for_it(session,
     p = participation(session)
     assert (p.questions[0].present, p.questions[0].voted, p.questions[0].silent) == (2, 1, 1)
     assert [s.name for s in p.silent_students] == ["Ben"]
+
+
+# --- the console -----------------------------------------------------------------------------
+
+
+def panel(html: str) -> str:
+    found = re.search(r'<section id="participation".*?</section>', html, re.S)
+    assert found, "no Participation panel"
+    return found.group(0)
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_console_shows_the_panel_with_the_figures(session, seminar_class, owner):
+    html = owner.get(f"/facilitate/{session.code}/").content.decode()
+    region = panel(html)
+    text = text_of(region)
+    assert "3 of 5 present posted · 2 silent · 6 posts" in text
+    assert "The most active 15% (1 student) wrote 50% of the posts." in text
+    assert "Spread 0.53 (0 = everyone posted equally, 1 = one student wrote everything)" in text
+    assert "Present but silent (2)" in text
+    assert "Dev (voted)" in text
+    # Every name escaped: Eve's markup is text.
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in region and "<b>Eve</b>" not in region
+    rows = re.findall(r"<tr><th scope=\"row\">(\w+)</th>(.*?)</tr>", region)
+    table = {row: re.findall(r">(\d+)<", cells) for row, cells in rows}
+    assert table == {
+        "1": ["5", "2", "2", "1", "2"],
+        "2": ["5", "1", "1", "0", "3"],
+        "All": ["5", "2", "2", "1", "2"],
+    }
+    # Here now (a fresh connection): both silent students have a tab open.
+    assert region.count('class="is-online"') == 2
+
+
+def test_before_any_question_opens_the_panel_says_how_it_counts(session, owner):
+    services.participant_join(session=session, name="Ana")
+    text = text_of(panel(owner.get(f"/facilitate/{session.code}/").content.decode()))
+    assert "Counted from the first question you open" in text
+
+
+def test_a_long_silent_list_is_folded_with_a_name_filter(session, facilitator, owner):
+    for i in range(13):
+        person = services.participant_join(session=session, name=f"Student {i:02d}")
+        services.connection_open(participant=person, channel_name=f"tab-{i}")
+    services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    region = panel(owner.get(f"/facilitate/{session.code}/").content.decode())
+    fold = re.search(r'<details id="participation-silent-fold"[^>]*>', region).group(0)
+    assert " open" not in fold
+    assert 'data-filters="participation-silent"' in region
+
+
+# --- never for anyone else ---------------------------------------------------------------------
+
+PANEL_MARKS = ("participation", "Participation", "silent", "Silent", "most active", "Spread")
+
+
+def assert_no_panel(html: str, where: str) -> None:
+    for mark in PANEL_MARKS:
+        assert mark not in html, f"{mark!r} on {where}"
+
+
+def test_the_board_room_and_moderator_never_show_it(session, seminar_class, facilitator, client):
+    board = client.get(f"/s/{session.code}/board/").content.decode()
+    assert_no_panel(board, "the board")
+    for name in ("Ana", "<b>Eve</b>"):
+        student = as_student(seminar_class[name])
+        room = student.get(f"/s/{session.code}/").content.decode()
+        assert_no_panel(room, f"{name}'s room")
+        state = student.get(f"/s/{session.code}/state/").content.decode()
+        assert_no_panel(state, f"{name}'s room state")
+    _, token = services.moderator_link_create(session=session, by=facilitator)
+    phone = Client()
+    assert phone.post(f"/m/{token}").status_code == 302
+    moderate = phone.get(f"/facilitate/{session.code}/moderate/")
+    assert moderate.status_code == 200
+    assert_no_panel(moderate.content.decode(), "the moderator's phone")
+    st = screens.State.load(session.pk)
+    for role in ("board", "moderator"):
+        assert_no_panel(screens.snapshot(st, role)["html"], f"the {role} snapshot")
+
+
+def test_frames_carry_it_to_the_console_alone(session, seminar_class):
+    """Every kind of change at once: the panel goes to the facilitator, once, and to no other
+    audience (board, students, readers, waiting, a student's own, the moderator)."""
+    qids = set(screens.State.load(session.pk).states_by_question)
+    pids = {p.pk for p in seminar_class.values()}
+    everything = Change(
+        step=True,
+        settings=True,
+        presence=True,
+        notes=True,
+        ended=True,
+        spotlight=True,
+        questions=qids,
+        counts=qids,
+        answers=set(session.answers.values_list("pk", flat=True)),
+        own={(pid, qid) for pid in pids for qid in qids},
+        access={(pid, qid) for pid in pids for qid in qids},
+        voters=pids,
+    )
+    message = screens.message(screens.State.load(session.pk), 1, 1, everything)
+    to_console = [html for a, html in message["parts"] if a == audiences.FACILITATOR]
+    assert sum('id="participation"' in html for html in to_console) == 1
+    others = [(a, html) for a, html in message["parts"] if a != audiences.FACILITATOR]
+    assert {a if isinstance(a, str) else "students" for a, _ in others} >= {
+        audiences.BOARD,
+        audiences.STUDENTS,
+        audiences.MODERATOR,
+    }
+    for audience, html in others:
+        assert_no_panel(html, f"a frame to {audience}")
+
+
+@pytest.mark.parametrize(
+    ("change", "renders"),
+    [
+        (Change(own={(1, 1)}), True),  # a post, reply, edit or deletion
+        (Change(voters={1}), True),  # a vote
+        (Change(presence=True), True),  # someone joined, connected or left
+        (Change(questions={1}), True),  # opening records who is here
+        (Change(answers={1}), False),  # pinned, hidden, spotlit, discussed: no one spoke
+        (Change(settings=True), False),
+        (Change(step=True), False),
+        (Change(notes=True), False),
+    ],
+)
+def test_it_is_rendered_only_when_a_change_can_move_it(session, seminar_class, change, renders):
+    st = screens.State.load(session.pk)
+    qid = next(iter(st.states_by_question))
+    pid = seminar_class["Ana"].pk
+    change = Change(
+        **{
+            **change.__dict__,
+            "own": {(pid, qid)} if change.own else set(),
+            "voters": {pid} if change.voters else set(),
+            "questions": {qid} if change.questions else set(),
+            "answers": set(session.answers.values_list("pk", flat=True)[:1])
+            if change.answers
+            else set(),
+        }
+    )
+    message = screens.message(st, 1, 1, change)
+    sent = sum('id="participation"' in html for _, html in message["parts"])
+    assert sent == (1 if renders else 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_updates_the_panel_live(session, facilitator, broadcasts):
+    Session.objects.filter(pk=session.pk).update(answer_first=False)
+    ana = services.participant_join(session=session, name="Ana")
+    ben = services.participant_join(session=session, name="Ben")
+    for person in (ana, ben):
+        services.connection_open(participant=person, channel_name=f"tab-{person.pk}")
+    services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    broadcasts.clear()
+    answer, _ = services.answer_post(participant=ana, number=1, text="Hi", client_token=None)
+    text = text_of(panel(broadcasts.html_to(audiences.FACILITATOR)))
+    assert "1 of 2 present posted · 1 silent · 1 post" in text
+    assert "Present but silent (1)" in text and "Ben" in text
+    broadcasts.clear()
+    services.vote_toggle(participant=ben, answer_id=answer.pk)
+    assert "Ben (voted)" in text_of(panel(broadcasts.html_to(audiences.FACILITATOR)))
+    for audience in broadcasts.audiences - {audiences.FACILITATOR}:
+        assert_no_panel(broadcasts.html_to(audience), f"frames to {audience}")
