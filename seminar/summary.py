@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from seminar import selectors
 from seminar.models import Answer, Session, SpotlightLog, StepLog, StepNote
+from seminar.participation import participation
 
 SCHEMA = "seminar.session/3"
 NAMES = ("real", "pseudonyms")
@@ -162,6 +163,9 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
             }
         )
 
+    who = participation(session)
+    figures = {s.pk: s for s in who.students}
+
     guide = session.guide
     return {
         "schema": SCHEMA,
@@ -197,6 +201,9 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "answers": p.answer_total,
                 "replies": p.reply_total,
                 "votes_given": p.votes_given,
+                "posts": figures[p.pk].posts,
+                "questions_present": figures[p.pk].questions_present,
+                "silent_questions": figures[p.pk].silent_questions,
             }
             for p in participants
         ],
@@ -216,6 +223,43 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         ],
         "timeline": timeline,
         "questions": questions,
+        "participation": _participation(who, name_of),
+    }
+
+
+def _participation(who, name_of) -> dict:
+    """seminar/participation.py's figures as the exports write them: students by their
+    number (and name or pseudonym), shares to four decimals, only questions anyone was
+    present for."""
+    return {
+        "present": who.present,
+        "posted": who.posted,
+        "answered": who.answered,
+        "replied": who.replied,
+        "voted": who.voted,
+        "silent": who.silent,
+        "posts": who.posts,
+        "top_percent": who.top_percent,
+        "top_count": who.top_count,
+        "top_share": None if who.top_share is None else round(who.top_share, 4),
+        "gini": None if who.gini is None else round(who.gini, 4),
+        "silent_students": [
+            {"participant": s.number, "name": name_of(s.pk, s.name), "voted": s.voted}
+            for s in who.silent_students
+        ],
+        "questions": [
+            {
+                "number": q.number,
+                "present": q.present,
+                "answered": q.answered,
+                "replied": q.replied,
+                "voted": q.voted,
+                "silent": q.silent,
+                "posts": q.posts,
+            }
+            for q in who.questions
+            if q.present
+        ],
     }
 
 

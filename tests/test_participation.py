@@ -356,3 +356,104 @@ def test_a_post_updates_the_panel_live(session, facilitator, broadcasts):
     assert "Ben (voted)" in text_of(panel(broadcasts.html_to(audiences.FACILITATOR)))
     for audience in broadcasts.audiences - {audiences.FACILITATOR}:
         assert_no_panel(broadcasts.html_to(audience), f"frames to {audience}")
+
+
+# --- the summary and the exports ---------------------------------------------------------------
+
+
+def test_the_summary_data_has_the_figures_by_number_and_name(session, seminar_class):
+    from seminar.summary import session_summary
+
+    data = session_summary(session)
+    p = data["participation"]
+    assert {k: p[k] for k in ("present", "posted", "answered", "replied", "voted", "silent")} == {
+        "present": 5,
+        "posted": 3,
+        "answered": 2,
+        "replied": 2,
+        "voted": 1,
+        "silent": 2,
+    }
+    assert (p["posts"], p["top_percent"], p["top_count"]) == (6, 15, 1)
+    assert (p["top_share"], p["gini"]) == (0.5, 0.5333)
+    assert p["silent_students"] == [
+        {"participant": 4, "name": "Dev", "voted": True},
+        {"participant": 5, "name": "<b>Eve</b>", "voted": False},
+    ]
+    assert p["questions"] == [  # question 3 was never open: not listed
+        {
+            "number": 1,
+            "present": 5,
+            "answered": 2,
+            "replied": 2,
+            "voted": 1,
+            "silent": 2,
+            "posts": 4,
+        },
+        {
+            "number": 2,
+            "present": 5,
+            "answered": 1,
+            "replied": 1,
+            "voted": 0,
+            "silent": 3,
+            "posts": 2,
+        },
+    ]
+    by_name = {row["name"]: row for row in data["participants"]}
+    assert [
+        (r["posts"], r["questions_present"], r["silent_questions"]) for r in by_name.values()
+    ] == [(3, 2, 0), (1, 2, 1), (2, 2, 0), (0, 2, 2), (0, 2, 2), (0, 0, 0)]
+
+
+def test_pseudonyms_keep_every_figure_and_drop_every_name(session, seminar_class):
+    from seminar.summary import session_summary
+
+    real = session_summary(session)["participation"]
+    pseudo = session_summary(session, names="pseudonyms")["participation"]
+    assert {k: v for k, v in pseudo.items() if k != "silent_students"} == {
+        k: v for k, v in real.items() if k != "silent_students"
+    }
+    assert pseudo["silent_students"] == [
+        {"participant": 4, "name": "Participant 4", "voted": True},
+        {"participant": 5, "name": "Participant 5", "voted": False},
+    ]
+
+
+def test_every_export_has_the_section(session, seminar_class, owner):
+    from seminar import exports
+
+    md = exports.export(session, "md").content.decode()
+    section = md.split("## Participation", 1)[1].split("## Steps", 1)[0]
+    assert "- Present but silent: 2" in section
+    assert "the most active 15% (1 student) wrote 50% of them" in section
+    assert "- Spread of posts (Gini): 0.53 (0 = everyone posted equally" in section
+    assert "| 1 | 5 | 2 | 2 | 1 | 2 | 4 |" in section
+    assert "Present but silent: **Dev** (voted), **\\<b>Eve\\</b>**." in section
+    pseudo_md = exports.export(session, "md", names="pseudonyms").content.decode()
+    assert "Present but silent: **Participant 4** (voted), **Participant 5**." in pseudo_md
+    assert "Dev" not in pseudo_md and "Eve" not in pseudo_md
+
+    html = exports.export(session, "html").content.decode()
+    assert 'id="participation-heading"' in html
+    assert "Dev (voted), &lt;b&gt;Eve&lt;/b&gt;." in html and "<b>Eve</b>" not in html
+    page = owner.get(f"/facilitate/{session.code}/summary/").content.decode()
+    section = page.split('id="participation-heading"', 1)[1].split("</section>", 1)[0]
+    assert "wrote 50% of the posts" in text_of(section)
+    assert "Dev (voted), &lt;b&gt;Eve&lt;/b&gt;." in section
+    assert "0.53" in section
+
+    rows = exports.export_participants(session, names="pseudonyms").content.decode("utf-8-sig")
+    assert rows.splitlines()[0].endswith("posts,questions_present,silent_questions")
+    dev = rows.splitlines()[4]
+    assert dev.startswith("Participant 4,") and dev.endswith(",0,2,2")
+
+
+def test_an_export_before_any_question_says_nobody_was_counted(session):
+    from seminar import exports
+
+    services.participant_join(session=session, name="Ana")
+    md = exports.export(session, "md").content.decode()
+    assert "Nobody was counted: no question was open while students were here." in md
+    data = exports.session_summary(session)["participation"]
+    assert data["top_share"] is None and data["gini"] is None and data["questions"] == []
