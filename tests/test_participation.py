@@ -439,7 +439,7 @@ def test_every_export_has_the_section(session, seminar_class, owner):
     assert "Dev (voted), &lt;b&gt;Eve&lt;/b&gt;." in html and "<b>Eve</b>" not in html
     page = owner.get(f"/facilitate/{session.code}/summary/").content.decode()
     section = page.split('id="participation-heading"', 1)[1].split("</section>", 1)[0]
-    assert "wrote 50% of the posts" in text_of(section)
+    assert "Posts by the most active 15% (1 student) 50%" in text_of(section)
     assert "Dev (voted), &lt;b&gt;Eve&lt;/b&gt;." in section
     assert "0.53" in section
 
