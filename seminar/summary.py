@@ -5,6 +5,10 @@ outside it, so the page, the four downloads and `manage.py export_session` canno
 Its shape is the JSON export's, documented in docs/export-schema.md; datetimes stay `datetime`
 objects here and become ISO 8601 strings only in the JSON and CSV renderers.
 
+`participation` is who took part (seminar/participation.py, the console's panel too): present,
+posted, replied, voted, the silent students by number and name, and how concentrated the
+posts were.
+
 Hidden answers are in it, marked `"hidden": True` (the facilitator's full exports list them);
 `visible_only()` removes them for the summary page. Replies are under their answers
 (`answers[].replies`), each with its move.

@@ -243,6 +243,32 @@ def test_a_long_silent_list_is_folded_with_a_name_filter(session, facilitator, o
     assert 'data-filters="participation-silent"' in region
 
 
+def test_the_panel_costs_the_same_queries_for_5_or_60_students(session, facilitator):
+    """Rendered at most once a tick, and then in a fixed number of queries (the figures' five
+    and who is here now), whatever the size of the class."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            screens.participation(screens.State.load(session.pk))
+        return len(captured)
+
+    def join(first, last):
+        for i in range(first, last):
+            person = services.participant_join(session=session, name=f"Student {i}")
+            services.connection_open(participant=person, channel_name=f"tab-{i}")
+            if i % 3:
+                services.answer_post(participant=person, number=1, text="Hi", client_token=None)
+
+    join(0, 5)
+    small = queries()
+    join(5, 60)
+    assert queries() == small <= 8
+
+
 # --- never for anyone else ---------------------------------------------------------------------
 
 PANEL_MARKS = ("participation", "Participation", "silent", "Silent", "most active", "Spread")
