@@ -52,11 +52,32 @@ def export(session: Session, fmt: str, *, names: str = "real") -> Export:
 
 
 def export_participants(session: Session, *, names: str = "real") -> Export:
-    """One row per participant: name, when they joined, how many answers and votes."""
+    """One row per participant: name, when they joined, how many answers and votes, and how
+    they took part (posts, questions present for, and of those the ones they were silent on)."""
     data = session_summary(session, names=names)
-    rows = [["name", "joined_at", "answers", "votes_given", "replies"]]
+    rows = [
+        [
+            "name",
+            "joined_at",
+            "answers",
+            "votes_given",
+            "replies",
+            "posts",
+            "questions_present",
+            "silent_questions",
+        ]
+    ]
     rows += [
-        [p["name"], _iso(p["joined_at"]), p["answers"], p["votes_given"], p["replies"]]
+        [
+            p["name"],
+            _iso(p["joined_at"]),
+            p["answers"],
+            p["votes_given"],
+            p["replies"],
+            p["posts"],
+            p["questions_present"],
+            p["silent_questions"],
+        ]
         for p in data["participants"]
     ]
     return Export(
@@ -280,6 +301,57 @@ def answered_text(q: dict) -> str:
     return text
 
 
+def percent(share: float) -> str:
+    """0.3333 -> "33%"."""
+    return f"{round(share * 100)}%"
+
+
+def concentration_text(p: dict) -> str:
+    """ "the most active 15% (2 students) wrote 40% of them", or "" when nobody posted."""
+    if p["top_share"] is None:
+        return ""
+    who = f"{p['top_count']} student{'' if p['top_count'] == 1 else 's'}"
+    return f"the most active {p['top_percent']}% ({who}) wrote {percent(p['top_share'])} of them"
+
+
+GINI_MEANING = "0 = everyone posted equally, 1 = one student wrote everything"
+
+
+def _md_participation(p: dict) -> list[str]:
+    """The Participation section: the figures, a table by question, the silent students."""
+    lines = ["## Participation", ""]
+    if not p["present"]:
+        return lines + ["Nobody was counted: no question was open while students were here.", ""]
+    posts = f"- Posts (answers and replies, hidden ones included): {p['posts']}"
+    if concentration_text(p):
+        posts += f"; {concentration_text(p)}"
+    lines += [
+        f"- Present while a question was open: {p['present']}",
+        f"- Posted: {p['posted']} (answered: {p['answered']}, replied: {p['replied']})",
+        f"- Voted: {p['voted']}",
+        f"- Present but silent: {p['silent']}",
+        posts,
+    ]
+    if p["gini"] is not None:
+        lines.append(f"- Spread of posts (Gini): {p['gini']:.2f} ({GINI_MEANING})")
+    lines += [
+        "",
+        "| Question | Present | Answered | Replied | Voted | Silent | Posts |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for q in p["questions"]:
+        figures = [q[k] for k in ("present", "answered", "replied", "voted", "silent", "posts")]
+        lines.append(f"| {q['number']} | " + " | ".join(map(str, figures)) + " |")
+    lines.append("")
+    if p["silent_students"]:
+        names = ", ".join(
+            f"**{md_line(s['name'])}**" + (" (voted)" if s["voted"] else "")
+            for s in p["silent_students"]
+        )
+        lines += [f"Present but silent: {names}.", ""]
+    return lines
+
+
 def render_md(data: dict) -> bytes:
     s = data["session"]
     total = s["participant_count"]
@@ -308,7 +380,9 @@ def render_md(data: dict) -> bytes:
         spent = format_duration(step["seconds"]) if step["visits"] else "—"
         label = md_line(step["label"])
         lines.append(f"| {step['number']} | {label} | {spent} | {step['visits']} |")
-    lines += ["", "## Steps", ""]
+    lines.append("")
+    lines += _md_participation(data["participation"])
+    lines += ["## Steps", ""]
     for section in sections(data):
         step, q = section["step"], section["question"]
         lines += [f"### {step['number']}. {md_line(step['label'])}", ""]
@@ -397,9 +471,16 @@ def page_context(data: dict) -> dict:
             for q in data["questions"]
         ],
     }
+    p = data["participation"]
     return {
         "data": data,
         "s": s,
+        "participation": {
+            **p,
+            "top_percent_text": percent(p["top_share"]) if p["top_share"] is not None else "",
+            "concentration_text": concentration_text(p),
+            "gini_meaning": GINI_MEANING,
+        },
         "duration": format_duration(s["duration_seconds"]),
         "sections": sections(data),
         "pseudonyms": data["names"] == "pseudonyms",

@@ -25,6 +25,7 @@ from seminar.agenda import PAGED_STEPS
 from seminar.audiences import BOARD, FACILITATOR, MODERATOR, STUDENTS, Facts
 from seminar.changes import Change
 from seminar.models import Answer, Participant, Seat, Session, Vote
+from seminar.participation import participation as participation_of
 
 
 def render(template_name: str, context: dict, request=None) -> str:
@@ -559,6 +560,17 @@ def missing(st: State, state) -> str:
     )
 
 
+def participation(st: State) -> str:
+    """Who got heard (seminar/participation.py): the facilitator's alone, never rendered for
+    the board, the room or a moderator's phone. Silent students here now are marked, so the
+    facilitator sees whom to invite."""
+    online = {p.pk for p in st.participants if p.online}
+    return st.render(
+        "seminar/console.html#participation",
+        participation=participation_of(st.session, online=online),
+    )
+
+
 def facilitator_item(st: State, answer: Answer, *, into: str = "") -> str:
     return answer_item(st, answer, "facilitator", into=into)
 
@@ -581,6 +593,7 @@ def console(st: State) -> dict:
         "notes": notes(st),
         "agenda_nav": agenda_nav(st),
         "people": people(st),
+        "participation": participation(st),
         "settings": settings(st),
         "sharing": sharing(st),
         "moderators": moderators(st),
@@ -785,6 +798,10 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(FACILITATOR, round_controls(st, st.states_by_question[qid]))
     for qid in sorted(counts):
         add(FACILITATOR, missing(st, st.states_by_question[qid]))
+    # Who took part changes with posts, replies and their removal (own), votes (voters), and
+    # who is here (presence, and opening a question records who is here): once per tick.
+    if c.presence or c.questions or c.own or c.voters:
+        add(FACILITATOR, participation(st))
 
     # Answers, item by item, for whoever may see each
     if c.answers:

@@ -5,6 +5,10 @@ outside it, so the page, the four downloads and `manage.py export_session` canno
 Its shape is the JSON export's, documented in docs/export-schema.md; datetimes stay `datetime`
 objects here and become ISO 8601 strings only in the JSON and CSV renderers.
 
+`participation` is who took part (seminar/participation.py, the console's panel too): present,
+posted, replied, voted, the silent students by number and name, and how concentrated the
+posts were.
+
 Hidden answers are in it, marked `"hidden": True` (the facilitator's full exports list them);
 `visible_only()` removes them for the summary page. Replies are under their answers
 (`answers[].replies`), each with its move.
@@ -17,6 +21,7 @@ from django.utils import timezone
 
 from seminar import selectors
 from seminar.models import Answer, Session, SpotlightLog, StepLog, StepNote
+from seminar.participation import participation
 
 SCHEMA = "seminar.session/3"
 NAMES = ("real", "pseudonyms")
@@ -162,6 +167,9 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
             }
         )
 
+    who = participation(session)
+    figures = {s.pk: s for s in who.students}
+
     guide = session.guide
     return {
         "schema": SCHEMA,
@@ -197,6 +205,9 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
                 "answers": p.answer_total,
                 "replies": p.reply_total,
                 "votes_given": p.votes_given,
+                "posts": figures[p.pk].posts,
+                "questions_present": figures[p.pk].questions_present,
+                "silent_questions": figures[p.pk].silent_questions,
             }
             for p in participants
         ],
@@ -216,6 +227,43 @@ def session_summary(session: Session, *, names: str = "real", now: datetime | No
         ],
         "timeline": timeline,
         "questions": questions,
+        "participation": _participation(who, name_of),
+    }
+
+
+def _participation(who, name_of) -> dict:
+    """seminar/participation.py's figures as the exports write them: students by their
+    number (and name or pseudonym), shares to four decimals, only questions anyone was
+    present for."""
+    return {
+        "present": who.present,
+        "posted": who.posted,
+        "answered": who.answered,
+        "replied": who.replied,
+        "voted": who.voted,
+        "silent": who.silent,
+        "posts": who.posts,
+        "top_percent": who.top_percent,
+        "top_count": who.top_count,
+        "top_share": None if who.top_share is None else round(who.top_share, 4),
+        "gini": None if who.gini is None else round(who.gini, 4),
+        "silent_students": [
+            {"participant": s.number, "name": name_of(s.pk, s.name), "voted": s.voted}
+            for s in who.silent_students
+        ],
+        "questions": [
+            {
+                "number": q.number,
+                "present": q.present,
+                "answered": q.answered,
+                "replied": q.replied,
+                "voted": q.voted,
+                "silent": q.silent,
+                "posts": q.posts,
+            }
+            for q in who.questions
+            if q.present
+        ],
     }
 
 

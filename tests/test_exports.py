@@ -320,7 +320,16 @@ def test_participants_csv(rich, facilitator_client):
         'attachment; filename="seminar-ABCDEF-2025-03-04-participants.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["name", "joined_at", "answers", "votes_given", "replies"]
+    assert rows[0] == [
+        "name",
+        "joined_at",
+        "answers",
+        "votes_given",
+        "replies",
+        "posts",
+        "questions_present",
+        "silent_questions",
+    ]
     people = list(Participant.objects.filter(session=rich).order_by("joined_at", "pk"))
     assert [row[0] for row in rows[1:]] == [neutral(p.name) for p in people]
     for row, p in zip(rows[1:], people, strict=True):
@@ -328,7 +337,10 @@ def test_participants_csv(rich, facilitator_client):
         assert row[2] == str(p.answers.filter(reply_to__isnull=True).count())
         assert row[3] == str(p.votes.count())
         assert row[4] == str(p.answers.filter(reply_to__isnull=False).count())
-    assert rows[1] == ["Ana", "2025-03-04T14:01:00+00:00", "2", "3", "1"]
+        assert row[5] == str(p.answers.count())  # answers and replies
+    assert rows[1] == ["Ana", "2025-03-04T14:01:00+00:00", "2", "3", "1", "3", "2", "0"]
+    # Here for questions 1 and 2, everyone; Bo and =cmd posted nothing on question 2.
+    assert [row[6:] for row in rows[1:]] == [["2", "0"], ["2", "1"], ["2", "0"], ["2", "1"]]
     pseudo = facilitator_client.get(
         reverse("seminar:export_participants", args=["ABCDEF"]), {"names": "pseudonyms"}
     )

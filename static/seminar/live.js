@@ -238,6 +238,21 @@
   });
   document.addEventListener("seminar:applied", filterPeople);
 
+  /* A "Find a name" box with data-filters="LIST-ID" narrows that list (the console's silent
+     students); the list is re-rendered live, so the filter runs again after every frame. */
+  function filterLists() {
+    $all("input[type=search][data-filters]").forEach(function (input) {
+      var q = input.value.trim().toLowerCase();
+      $all("#" + CSS.escape(input.getAttribute("data-filters")) + " li").forEach(function (li) {
+        li.hidden = q !== "" && li.textContent.toLowerCase().indexOf(q) === -1;
+      });
+    });
+  }
+  document.addEventListener("input", function (evt) {
+    if (evt.target && evt.target.hasAttribute && evt.target.hasAttribute("data-filters")) filterLists();
+  });
+  document.addEventListener("seminar:applied", filterLists);
+
   /* --- what a page load does too: overlay, order, announcements --------------------------- */
 
   function idSet(text) {
