@@ -1,6 +1,7 @@
 """A round in the browser (issue 17): the console runs question 1 as Think, with a countdown
-the board and a phone count down together to the server's deadline and that moves the round
-on to Pair by itself at zero; then Share and Lock. Each live page equals its reload."""
+the board and a phone (whose clock is wrong) count down together to the server's deadline
+and that moves the round on to Pair by itself at zero; then Share and Lock. Each live page
+equals its reload."""
 
 import difflib
 import re
@@ -42,6 +43,8 @@ def test_a_full_round_with_a_countdown_reaching_zero(server, pages):
     board = open_board(pages, server, session, PROJECTORS[1])
     console = open_console(pages, server, session)
     phone = pages.open("phone", viewport={"width": 390, "height": 844})
+    # The phone's clock is an hour and a half ahead: its countdown follows the server's.
+    phone.add_init_script("(() => { const now = Date.now; Date.now = () => now() + 5400000; })()")
     act_as(phone, server.url, people[6])  # has not answered yet
     phone.goto(f"{server.url}/s/{session.code}/")
     wait_live(phone)
