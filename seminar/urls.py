@@ -81,6 +81,11 @@ seminar_patterns = [
     ),
     path("m/<str:token>", moderate.moderator_claim, name="moderator_claim"),
     path("facilitate/<code:code>/board/turn/", console.board_turn, name="board_turn"),
+    path(
+        "facilitate/<code:code>/q/<int:number>/board-view/",
+        console.question_board_view,
+        name="question_board_view",
+    ),
     path("facilitate/<code:code>/settings/", console.session_settings, name="session_settings"),
     path("facilitate/<code:code>/end/", console.session_end, name="session_end"),
     path("facilitate/<code:code>/share/", console.session_share, name="session_share"),
