@@ -19,11 +19,11 @@ from django import conf
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
-from seminar import audiences, selectors
+from seminar import audiences, selectors, terms
 from seminar.agenda import PAGED_STEPS
 from seminar.audiences import BOARD, FACILITATOR, MODERATOR, STUDENTS, Facts
 from seminar.changes import Change
-from seminar.models import Answer, Participant, Session, Vote
+from seminar.models import Answer, Participant, QuestionState, Session, Vote
 
 
 def render(template_name: str, context: dict, request=None) -> str:
@@ -69,6 +69,7 @@ class State:
         self.session = session
         self.request = request
         self._answers: dict[int, list[Answer]] = {}
+        self._terms: dict[int, list[terms.Term]] = {}
 
     @classmethod
     def load(cls, session_id: int, request=None) -> "State":
@@ -148,6 +149,14 @@ class State:
     def sorted_answers(self, question_id: int, order: str, *, include_hidden=False):
         answers = self.answers(question_id, include_hidden=include_hidden)
         return sorted(answers, key=lambda a: answer_sort_key(a, order))
+
+    def terms(self, question_id: int) -> list[terms.Term]:
+        """The key terms of a question's answers the class sees (seminar/terms.py), computed
+        once per render however many regions and audiences show them."""
+        if question_id not in self._terms:
+            texts = selectors.answer_texts(self.session, question_id)
+            self._terms[question_id] = terms.key_terms(texts)
+        return self._terms[question_id]
 
     @cached_property
     def spotlight(self) -> Answer | None:
@@ -355,7 +364,8 @@ def board_item(st: State, answer: Answer, *, into: str = "") -> str:
 def board_stage(st: State) -> str:
     focus = st.focus
     answers = ()
-    if focus is not None:
+    cloud = board_cloud(st)
+    if focus is not None and not cloud:
         answers = st.sorted_answers(focus.question_id, st.session.board_order)
     return st.render(
         "seminar/board.html#stage",
@@ -367,6 +377,32 @@ def board_stage(st: State) -> str:
         spotlight=st.spotlight,
         audience="board",
         show_names=st.show_names_publicly,
+        cloud=cloud,
+        terms=st.terms(focus.question_id) if cloud else (),
+    )
+
+
+def board_cloud(st: State) -> bool:
+    """Whether the board shows the word cloud of the question on screen (not while an answer
+    is in the spotlight: that is the whole stage)."""
+    focus = st.focus
+    return (
+        focus is not None
+        and focus.board_view == QuestionState.BoardView.CLOUD
+        and st.session.spotlight_id is None
+    )
+
+
+def board_terms(st: State, state) -> str:
+    """The cloud's terms as list items, upserted one by one, and the ids to keep (a term that
+    left the top drops out): a new answer does not redraw the cloud, and the browser swaps
+    only the items that changed (live.js)."""
+    number = state.question.number
+    return st.render(
+        "seminar/board.html#term-items",
+        terms=st.terms(state.question_id),
+        number=number,
+        into=f"terms-{number}",
     )
 
 
@@ -450,6 +486,29 @@ def missing(st: State, state) -> str:
     )
 
 
+def cloud_panel(st: State, state) -> str:
+    """A question's board view (answers or word cloud) and its key terms, which filter the
+    answers on the console (live.js)."""
+    return st.render(
+        "seminar/console.html#cloud-panel",
+        state=state,
+        question=state.question,
+        board_views=QuestionState.BoardView.choices,
+        terms=st.terms(state.question_id),
+    )
+
+
+def console_terms(st: State, state) -> str:
+    """The console's term buttons of a question, item by item (as `board_terms`)."""
+    number = state.question.number
+    return st.render(
+        "seminar/console.html#term-buttons",
+        terms=st.terms(state.question_id),
+        question=state.question,
+        into=f"cterms-{number}",
+    )
+
+
 def facilitator_item(st: State, answer: Answer, *, into: str = "") -> str:
     return answer_item(st, answer, "facilitator", into=into)
 
@@ -481,6 +540,7 @@ def console(st: State) -> dict:
                 "text": state.question.text,
                 "controls": question_controls(st, state),
                 "missing": missing(st, state),
+                "cloud": cloud_panel(st, state),
                 "answers": moderation_list(st, state),
             }
             for state in st.question_states
@@ -626,16 +686,21 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             )
         }
 
+    # Questions whose answers the class sees may have changed, and with them their key terms.
+    worded = c.counts | {a.question_id for a in found.values()}
+
     # The board
+    cloud = board_cloud(st)
     board_whole = (
         c.step
         or c.settings
         or c.spotlight
         or (focus is not None and focus.question_id in c.questions)
+        or (focus is not None and focus.question_id in c.board_views)
         # The spotlit answer's votes or replies changed: it is the board's whole stage.
         or (st.session.spotlight_id is not None and st.session.spotlight_id in c.answers)
     )
-    if not board_whole and focus is not None and c.answers:
+    if not board_whole and focus is not None and c.answers and not cloud:
         # At the board's limit an answer going in or out moves others across it: the whole
         # list, which is bounded, instead of items.
         touched = c.counts | {a.question_id for a in found.values()}
@@ -645,6 +710,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         )
     if board_whole:
         add(BOARD, board_stage(st))
+    elif cloud and focus.question_id in worded:
+        add(BOARD, board_terms(st, focus))
     if c.board_turn:
         add(BOARD, board_turns(st))
     elif focus is not None and focus.question_id in counts:
@@ -667,6 +734,10 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
     for qid in sorted(counts):
         add(FACILITATOR, missing(st, st.states_by_question[qid]))
+    for qid in sorted(c.board_views):
+        add(FACILITATOR, cloud_panel(st, st.states_by_question[qid]))
+    for qid in sorted(worded - c.board_views):
+        add(FACILITATOR, console_terms(st, st.states_by_question[qid]))
 
     # Answers, item by item, for whoever may see each
     if c.answers:
@@ -677,7 +748,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
                     add(audience, removal(answer_id), moderator=audience == FACILITATOR)
                 continue
             qid, list_id = answer.question_id, f"answers-{answer.question.number}"
-            on_board = focus is not None and focus.question_id == qid
+            on_board = focus is not None and focus.question_id == qid and not cloud
             if not answer.shown:
                 add(audiences.readers(qid), removal(answer_id))
                 if on_board and not board_whole:

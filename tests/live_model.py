@@ -80,6 +80,37 @@ def tidy(root) -> None:
                 ol.remove(li)
             for li in ordered:
                 ol.append(li)
+    sort_terms(root)
+
+
+def sort_terms(root) -> None:
+    """Key terms: used by the most students first, then by the term (live.js `sortTerms`)."""
+    for ol in root.xpath('//ol[contains(@class, "term-list")][@data-sort]'):
+        items = [li for li in ol if li.tag == "li"]
+        ordered = sorted(
+            items, key=lambda li: (-int(li.get("data-count") or 0), li.get("data-term"))
+        )
+        if ordered != items:
+            for li in items:
+                ol.remove(li)
+            for li in ordered:
+                ol.append(li)
+
+
+def prune(root, el) -> None:
+    """`<i data-prune="list" data-keep="ids">`: the list keeps those items only (live.js)."""
+    target = by_id(root, el.get("data-prune"))
+    if target is None:
+        return
+    keep = set((el.get("data-keep") or "").split())
+    for item in [child for child in target if isinstance(child.tag, str) and child.get("id")]:
+        if item.get("id") not in keep:
+            remove(item)
+
+
+def _same(a, b) -> bool:
+    """The DOM's isEqualNode, near enough: the same markup (tails aside)."""
+    return lxml.html.tostring(a, with_tail=False) == lxml.html.tostring(b, with_tail=False)
 
 
 def _desc(text: str) -> tuple:
@@ -219,6 +250,9 @@ class Screen:
         for el in lxml.html.fragments_fromstring(html):
             if isinstance(el, str):
                 continue
+            if "data-prune" in el.attrib:
+                prune(self.root, el)
+                continue
             element_id = el.get("id")
             old = by_id(self.root, element_id) if element_id else None
             if "data-remove" in el.attrib:
@@ -231,6 +265,8 @@ class Screen:
                 if target is not None:
                     target.append(el)
                 continue
+            if into is not None and _same(old, el):
+                continue  # sent again as it is: live.js leaves the element alone
             if old is not None:
                 replace(old, el)
         tidy(self.root)
