@@ -10,6 +10,7 @@ same terms in the same order.
 """
 
 import hashlib
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -129,7 +130,8 @@ def key_terms(answers: Iterable[tuple[Hashable, str]], *, limit: int = LIMIT) ->
     """The `limit` terms used by the most students, from (student, text) pairs (answers only:
     not hidden ones, not replies; the caller chooses). Most used first, ties in the order of
     their keys. Each term's label is its most common spelling (`_label`); its size is a step
-    from 1 to SIZES by how many students used it, relative to the most used term shown."""
+    from 1 to SIZES by how many students used it, relative to the most used term shown (on a
+    square-root scale)."""
     students: dict[str, set] = {}
     spellings: dict[str, Counter] = {}
     for student, text in answers:
@@ -143,7 +145,9 @@ def key_terms(answers: Iterable[tuple[Hashable, str]], *, limit: int = LIMIT) ->
     terms = []
     for key in ranked:
         count = len(students[key])
-        size = 1 if top == 1 else 1 + round((SIZES - 1) * (count - 1) / (top - 1))
+        # On a square-root scale: in a class a few words are used by many and most by a few,
+        # and a linear scale would make all but the first few the smallest size.
+        size = 1 if top == 1 else 1 + round((SIZES - 1) * math.sqrt((count - 1) / (top - 1)))
         terms.append(Term(key=key, label=_label(spellings[key]), count=count, size=size))
     return terms
 
