@@ -495,7 +495,8 @@
     $all(".console-question").forEach(function (card) {
       var term = card.dataset.term || "";
       $all(".term-button", card).forEach(function (b) {
-        b.setAttribute("aria-pressed", term && b.dataset.term === term ? "true" : "false");
+        var pressed = term && b.dataset.term === term ? "true" : "false";
+        if (b.getAttribute("aria-pressed") !== pressed) b.setAttribute("aria-pressed", pressed);
       });
       var shown = 0;
       $all(".moderation > li.answer", card).forEach(function (li) {
