@@ -9,7 +9,9 @@ change touches cannot be forgotten by one of the three paths.
 Live frames also carry list-item operations, so a class of hundreds does not re-render a whole
 answer list per answer: an item with `data-into="answers-3"` replaces the element with its id
 or is appended to that list, and `<i id=… data-remove>` removes one. live.js sorts a list by
-the same key as `answer_sort_key`, so an upserted item lands where a reload puts it.
+the same key as `answer_sort_key`, so an upserted item lands where a reload puts it. A list
+whose items are all sent again (a word cloud's terms, `board_terms`) comes with
+`<i data-prune="list" data-keep="ids">`: its other items leave; unchanged ones stay as they are.
 """
 
 import uuid

@@ -4,8 +4,9 @@
 audiences, version order, gap detection), its browser half mirrors static/seminar/live.js:
 frames are applied strictly in version order, one after a gap is held until the gap fills or
 time runs out (then a snapshot is asked for), elements replace the element with their id,
-`data-into` upserts into a list, `data-remove` removes, and then the per-student overlay (from
-#me) and the list order are applied, as on a page load. HTTP responses are applied as htmx
+`data-into` upserts into a list, `data-remove` removes, `data-prune` keeps only the listed items
+of a list, and then the per-student overlay (from #me) and the list order are applied, as on a
+page load. HTTP responses are applied as htmx
 would (hx-target, outerHTML).
 
 `normalized(tree)` is what a person sees of a page, minus what differs between two renders of

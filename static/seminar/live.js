@@ -7,7 +7,8 @@
      snapshot (`resync`), which replaces every region and sets the version;
    - a heartbeat (`<!--v:N hb-->`) above the version shown means frames were lost: same.
    A frame's elements replace the element with the same id; `data-into="list"` appends an
-   item that is not there yet; `data-remove` removes one. Then the per-student overlay (which
+   item that is not there yet (and leaves one sent again unchanged alone); `data-remove`
+   removes one; `data-prune="list"` keeps only the items it lists. Then the per-student overlay (which
    answers are mine, which I upvoted, from #me) and the list order are applied, exactly as
    on a page load, so a live screen equals a reload.
 
