@@ -476,7 +476,12 @@ def moderators(st: State) -> str:
 
 
 def question_controls(st: State, state) -> str:
-    return st.render("seminar/console.html#question-controls", state=state, question=state.question)
+    return st.render(
+        "seminar/console.html#question-controls",
+        state=state,
+        question=state.question,
+        board_views=QuestionState.BoardView.choices,  # its board view switch
+    )
 
 
 def missing(st: State, state) -> str:
@@ -489,13 +494,11 @@ def missing(st: State, state) -> str:
 
 
 def cloud_panel(st: State, state) -> str:
-    """A question's board view (answers or word cloud) and its key terms, which filter the
-    answers on the console (live.js)."""
+    """A question's key terms, which filter its answers on the console (live.js)."""
     return st.render(
         "seminar/console.html#cloud-panel",
         state=state,
         question=state.question,
-        board_views=QuestionState.BoardView.choices,
         terms=st.terms(state.question_id),
     )
 
@@ -732,13 +735,11 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(FACILITATOR, sharing(st))
     if c.moderators:
         add(FACILITATOR, moderators(st))
-    for qid in sorted(c.questions):
+    for qid in sorted(c.questions | c.board_views):
         add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
     for qid in sorted(counts):
         add(FACILITATOR, missing(st, st.states_by_question[qid]))
-    for qid in sorted(c.board_views):
-        add(FACILITATOR, cloud_panel(st, st.states_by_question[qid]))
-    for qid in sorted(worded - c.board_views):
+    for qid in sorted(worded):
         add(FACILITATOR, console_terms(st, st.states_by_question[qid]))
 
     # Answers, item by item, for whoever may see each

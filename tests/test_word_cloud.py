@@ -150,7 +150,7 @@ def test_the_console_has_the_switch_the_terms_and_each_answers_terms(
     facilitator_client, session, classroom
 ):
     html = facilitator_client.get(f"/facilitate/{session.code}/").content.decode()
-    panel = html[html.index('id="cloud-1"') :]
+    panel = html[html.index('id="qc-1"') :]
     assert re.search(r'value="answers" class="small" aria-pressed="true">Answers<', panel)
     assert re.search(
         r'value="cloud" class="small secondary" aria-pressed="false">Word cloud<', panel
@@ -179,7 +179,7 @@ def test_switching_redraws_the_board_once_then_answers_update_terms_one_by_one(
     assert len(broadcasts.changes) == 1
     board = broadcasts.html_to("board")
     assert '<section id="stage"' in board and 'id="term-1-diff"' in board
-    assert 'id="cloud-1"' in broadcasts.html_to("facilitator")
+    assert 'id="qc-1"' in broadcasts.html_to("facilitator")  # its switch, in its header
     assert broadcasts.html_to("readers-1") == ""  # students' screens do not change
     broadcasts.clear()
 

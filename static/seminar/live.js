@@ -549,7 +549,7 @@
     if (evt.key === "o" || evt.key === "O") {  // open or close the question on screen
       var agenda = $("#agenda");
       var n = agenda && agenda.dataset.question;
-      button = n ? $("#qc-" + n + " button[type=submit]") : null;
+      button = n ? $("#qc-" + n + " form:not(.board-view) button[type=submit]") : null;
     }
     if (button && !button.disabled) { evt.preventDefault(); button.click(); }
   });

@@ -111,6 +111,8 @@ def test_the_word_cloud_in_a_class(server, pages):
 
     # The console: a term shows the answers that use it, one goes in the spotlight.
     term = card.locator(".term-button[data-term=diff]")
+    expect(term).to_be_hidden()  # folded, so the answers stay in view
+    card.get_by_text("Key terms").click()
     expect(term).to_contain_text("diff")
     term.click()
     expect(term).to_have_attribute("aria-pressed", "true")
@@ -130,6 +132,7 @@ def test_the_word_cloud_in_a_class(server, pages):
     card.get_by_role("button", name="Show all").click()
     expect(card.locator("#answers-1 > li.answer:visible")).to_have_count(64)
     expect(term).to_have_attribute("aria-pressed", "false")
+    card.get_by_text("Key terms").click()  # folded again, as a reload shows it
     assert_each_equals_a_reload(session, [board, console], "a spotlight from a term")
 
     # Back to the answers, a page at a time.
