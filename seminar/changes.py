@@ -34,6 +34,8 @@ class Change:
     # answer-first may now let them read its answers, or not.
     access: set[tuple[int, int]] = field(default_factory=set)
     voters: set[int] = field(default_factory=set)  # participants whose own votes changed
+    # How the board shows a question changed: its answers or a word cloud (question ids).
+    board_views: set[int] = field(default_factory=set)
 
     def as_message(self) -> dict:
         """Only what is set, as JSON-friendly lists (pairs as two-item lists)."""
@@ -76,6 +78,7 @@ class Change:
             own=self.own | other.own,
             access=self.access | other.access,
             voters=self.voters | other.voters,
+            board_views=self.board_views | other.board_views,
         )
 
 

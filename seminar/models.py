@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from guide.models import Guide, Question
+from seminar import terms
 
 ANSWER_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 40
@@ -294,6 +295,12 @@ class Answer(models.Model):
     def shown(self) -> bool:
         """Seen by the class: not hidden, not waiting for review."""
         return not self.hidden and not self.pending
+
+    @property
+    def term_keys(self) -> str:
+        """Its key terms (seminar/terms.py), space-separated: the console's term buttons show
+        the answers that use one."""
+        return " ".join(terms.keys(self.text))
 
 
 class SpotlightLog(models.Model):

@@ -9,7 +9,9 @@ change touches cannot be forgotten by one of the three paths.
 Live frames also carry list-item operations, so a class of hundreds does not re-render a whole
 answer list per answer: an item with `data-into="answers-3"` replaces the element with its id
 or is appended to that list, and `<i id=… data-remove>` removes one. live.js sorts a list by
-the same key as `answer_sort_key`, so an upserted item lands where a reload puts it.
+the same key as `answer_sort_key`, so an upserted item lands where a reload puts it. A list
+whose items are all sent again (a word cloud's terms, `board_terms`) comes with
+`<i data-prune="list" data-keep="ids">`: its other items leave; unchanged ones stay as they are.
 """
 
 import uuid
@@ -20,11 +22,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
-from seminar import audiences, selectors
+from seminar import audiences, selectors, terms
 from seminar.agenda import PAGED_STEPS
 from seminar.audiences import BOARD, FACILITATOR, MODERATOR, STUDENTS, Facts
 from seminar.changes import Change
-from seminar.models import Answer, Participant, Seat, Session, Vote
+from seminar.models import Answer, Participant, QuestionState, Seat, Session, Vote
 from seminar.participation import participation as participation_of
 
 
@@ -81,6 +83,7 @@ class State:
         self.session = session
         self.request = request
         self._answers: dict[int, list[Answer]] = {}
+        self._terms: dict[int, list[terms.Term]] = {}
 
     @classmethod
     def load(cls, session_id: int, request=None) -> "State":
@@ -173,6 +176,14 @@ class State:
     def sorted_answers(self, question_id: int, order: str, *, include_hidden=False):
         answers = self.answers(question_id, include_hidden=include_hidden)
         return sorted(answers, key=lambda a: answer_sort_key(a, order))
+
+    def terms(self, question_id: int) -> list[terms.Term]:
+        """The key terms of a question's answers the class sees (seminar/terms.py), computed
+        once per render however many regions and audiences show them."""
+        if question_id not in self._terms:
+            texts = selectors.answer_texts(self.session, question_id)
+            self._terms[question_id] = terms.key_terms(texts)
+        return self._terms[question_id]
 
     @cached_property
     def spotlight(self) -> Answer | None:
@@ -449,9 +460,11 @@ def board_item(st: State, answer: Answer, *, into: str = "") -> str:
 def board_stage(st: State) -> str:
     focus = st.focus
     answers = ()
-    # A round's Think and Pair phases keep answers off the board: the room can see it.
+    # A round's Think and Pair phases keep answers off the board (and their words): the room
+    # can see it.
     private = focus is not None and focus.phase in audiences.PRIVATE_PHASES
-    if focus is not None and not private:
+    cloud = board_cloud(st)
+    if focus is not None and not private and not cloud:
         answers = st.sorted_answers(focus.question_id, st.session.board_order)
     return st.render(
         "seminar/board.html#stage",
@@ -465,6 +478,33 @@ def board_stage(st: State) -> str:
         spotlight=st.spotlight,
         audience="board",
         show_names=st.show_names_publicly,
+        cloud=cloud,
+        terms=st.terms(focus.question_id) if cloud else (),
+    )
+
+
+def board_cloud(st: State) -> bool:
+    """Whether the board shows the word cloud of the question on screen (not while an answer
+    is in the spotlight: that is the whole stage)."""
+    focus = st.focus
+    return (
+        focus is not None
+        and focus.board_view == QuestionState.BoardView.CLOUD
+        and st.session.spotlight_id is None
+        and focus.phase not in audiences.PRIVATE_PHASES
+    )
+
+
+def board_terms(st: State, state) -> str:
+    """The cloud's terms as list items, upserted one by one, and the ids to keep (a term that
+    left the top drops out): a new answer does not redraw the cloud, and the browser swaps
+    only the items that changed (live.js)."""
+    number = state.question.number
+    return st.render(
+        "seminar/board.html#term-items",
+        terms=st.terms(state.question_id),
+        number=number,
+        into=f"terms-{number}",
     )
 
 
@@ -548,7 +588,12 @@ def moderators(st: State) -> str:
 
 
 def question_controls(st: State, state) -> str:
-    return st.render("seminar/console.html#question-controls", state=state, question=state.question)
+    return st.render(
+        "seminar/console.html#question-controls",
+        state=state,
+        question=state.question,
+        board_views=QuestionState.BoardView.choices,  # its board view switch
+    )
 
 
 def missing(st: State, state) -> str:
@@ -568,6 +613,27 @@ def participation(st: State) -> str:
     return st.render(
         "seminar/console.html#participation",
         participation=participation_of(st.session, online=online),
+    )
+
+
+def cloud_panel(st: State, state) -> str:
+    """A question's key terms, which filter its answers on the console (live.js)."""
+    return st.render(
+        "seminar/console.html#cloud-panel",
+        state=state,
+        question=state.question,
+        terms=st.terms(state.question_id),
+    )
+
+
+def console_terms(st: State, state) -> str:
+    """The console's term buttons of a question, item by item (as `board_terms`)."""
+    number = state.question.number
+    return st.render(
+        "seminar/console.html#term-buttons",
+        terms=st.terms(state.question_id),
+        question=state.question,
+        into=f"cterms-{number}",
     )
 
 
@@ -604,6 +670,7 @@ def console(st: State) -> dict:
                 "controls": question_controls(st, state),
                 "round": round_controls(st, state),
                 "missing": missing(st, state),
+                "cloud": cloud_panel(st, state),
                 "answers": moderation_list(st, state),
             }
             for state in st.question_states
@@ -752,16 +819,21 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             )
         }
 
+    # Questions whose answers the class sees may have changed, and with them their key terms.
+    worded = c.counts | {a.question_id for a in found.values()}
+
     # The board
+    cloud = board_cloud(st)
     board_whole = (
         c.step
         or c.settings
         or c.spotlight
         or (focus is not None and focus.question_id in c.questions)
+        or (focus is not None and focus.question_id in c.board_views)
         # The spotlit answer's votes or replies changed: it is the board's whole stage.
         or (st.session.spotlight_id is not None and st.session.spotlight_id in c.answers)
     )
-    if not board_whole and focus is not None and c.answers:
+    if not board_whole and focus is not None and c.answers and not cloud:
         # At the board's limit an answer going in or out moves others across it: the whole
         # list, which is bounded, instead of items.
         touched = c.counts | {a.question_id for a in found.values()}
@@ -772,8 +844,11 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     private = focus is not None and focus.phase in audiences.PRIVATE_PHASES
     if board_whole:
         add(BOARD, board_stage(st))
-    elif focus is not None and focus.question_id in c.rounds:
-        add(BOARD, round_bar(st, focus))
+    else:
+        if focus is not None and focus.question_id in c.rounds:
+            add(BOARD, round_bar(st, focus))
+        if cloud and focus.question_id in worded:
+            add(BOARD, board_terms(st, focus))
     if c.board_turn:
         add(BOARD, board_turns(st))
     elif focus is not None and focus.question_id in counts:
@@ -792,7 +867,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         add(FACILITATOR, sharing(st))
     if c.moderators:
         add(FACILITATOR, moderators(st))
-    for qid in sorted(c.questions):
+    for qid in sorted(c.questions | c.board_views):
         add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
     for qid in sorted(c.rounds | c.questions):
         add(FACILITATOR, round_controls(st, st.states_by_question[qid]))
@@ -802,6 +877,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     # who is here (presence, and opening a question records who is here): once per tick.
     if c.presence or c.questions or c.own or c.voters:
         add(FACILITATOR, participation(st))
+    for qid in sorted(worded):
+        add(FACILITATOR, console_terms(st, st.states_by_question[qid]))
 
     # Answers, item by item, for whoever may see each
     if c.answers:
@@ -812,7 +889,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
                     add(audience, removal(answer_id), moderator=audience == FACILITATOR)
                 continue
             qid, list_id = answer.question_id, f"answers-{answer.question.number}"
-            on_board = focus is not None and focus.question_id == qid
+            on_board = focus is not None and focus.question_id == qid and not cloud
             if not answer.shown:
                 add(audiences.readers(qid), removal(answer_id))
                 if on_board and not board_whole and not private:

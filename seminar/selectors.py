@@ -195,6 +195,22 @@ def answers_with_votes(session: Session, *, question: Question | None = None, in
     return answers
 
 
+def answer_texts(session: Session, question_id: int) -> list[tuple[int, str]]:
+    """(student, text) of a question's answers the class sees: not hidden, not waiting for
+    review, and not replies (a reply is not an answer). What its key terms are made of."""
+    return list(
+        Answer.objects.filter(
+            session=session,
+            question_id=question_id,
+            reply_to__isnull=True,
+            hidden=False,
+            pending=False,
+        )
+        .order_by("pk")
+        .values_list("participant_id", "text")
+    )
+
+
 def answer_with_votes(answer_id: int) -> Answer | None:
     answer = (
         Answer.objects.select_related("participant", "question", "session")

@@ -253,6 +253,27 @@ def board_turn(*, session: Session, by, direction: str) -> Session:
     return session
 
 
+def question_set_board_view(*, session: Session, by, number: int, view: str) -> QuestionState:
+    """How the board shows question `number` while it is on screen: its answers, or a word
+    cloud of their key terms ("answers" or "cloud"). Publishes `board_views`."""
+    _check_facilitator(session, by)
+    if view not in QuestionState.BoardView.values:
+        raise SessionError(
+            "The board shows a question as “Answers” or as a “Word cloud”.", code="invalid_view"
+        )
+    with transaction.atomic():
+        session = _locked(session)
+        _check_live(session)
+        question = _question(session, number)
+        state = QuestionState.objects.select_for_update().get(session=session, question=question)
+        if state.board_view == view:
+            return state
+        state.board_view = view
+        state.save(update_fields=["board_view"])
+        _publish(session, Change(board_views={question.pk}))
+    return state
+
+
 def session_end(*, session: Session, by) -> Session:
     """End the session: nobody can join or post any more; every screen is told."""
     _check_facilitator(session, by)

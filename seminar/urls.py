@@ -98,6 +98,11 @@ seminar_patterns = [
         console.tables_open,
         name="tables_open",
     ),
+    path(
+        "facilitate/<code:code>/q/<int:number>/board-view/",
+        console.question_board_view,
+        name="question_board_view",
+    ),
     path("facilitate/<code:code>/settings/", console.session_settings, name="session_settings"),
     path("facilitate/<code:code>/end/", console.session_end, name="session_end"),
     path("facilitate/<code:code>/share/", console.session_share, name="session_share"),

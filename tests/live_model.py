@@ -4,8 +4,9 @@
 audiences, version order, gap detection), its browser half mirrors static/seminar/live.js:
 frames are applied strictly in version order, one after a gap is held until the gap fills or
 time runs out (then a snapshot is asked for), elements replace the element with their id,
-`data-into` upserts into a list, `data-remove` removes, and then the per-student overlay (from
-#me) and the list order are applied, as on a page load. HTTP responses are applied as htmx
+`data-into` upserts into a list, `data-remove` removes, `data-prune` keeps only the listed items
+of a list, and then the per-student overlay (from #me) and the list order are applied, as on a
+page load. HTTP responses are applied as htmx
 would (hx-target, outerHTML).
 
 `normalized(tree)` is what a person sees of a page, minus what differs between two renders of
@@ -80,6 +81,37 @@ def tidy(root) -> None:
                 ol.remove(li)
             for li in ordered:
                 ol.append(li)
+    sort_terms(root)
+
+
+def sort_terms(root) -> None:
+    """Key terms: used by the most students first, then by the term (live.js `sortTerms`)."""
+    for ol in root.xpath('//ol[contains(@class, "term-list")][@data-sort]'):
+        items = [li for li in ol if li.tag == "li"]
+        ordered = sorted(
+            items, key=lambda li: (-int(li.get("data-count") or 0), li.get("data-term"))
+        )
+        if ordered != items:
+            for li in items:
+                ol.remove(li)
+            for li in ordered:
+                ol.append(li)
+
+
+def prune(root, el) -> None:
+    """`<i data-prune="list" data-keep="ids">`: the list keeps those items only (live.js)."""
+    target = by_id(root, el.get("data-prune"))
+    if target is None:
+        return
+    keep = set((el.get("data-keep") or "").split())
+    for item in [child for child in target if isinstance(child.tag, str) and child.get("id")]:
+        if item.get("id") not in keep:
+            remove(item)
+
+
+def _same(a, b) -> bool:
+    """The DOM's isEqualNode, near enough: the same markup (tails aside)."""
+    return lxml.html.tostring(a, with_tail=False) == lxml.html.tostring(b, with_tail=False)
 
 
 def _desc(text: str) -> tuple:
@@ -221,6 +253,9 @@ class Screen:
         for el in lxml.html.fragments_fromstring(html):
             if isinstance(el, str):
                 continue
+            if "data-prune" in el.attrib:
+                prune(self.root, el)
+                continue
             element_id = el.get("id")
             old = by_id(self.root, element_id) if element_id else None
             if "data-remove" in el.attrib:
@@ -233,6 +268,8 @@ class Screen:
                 if target is not None:
                     target.append(el)
                 continue
+            if into is not None and _same(old, el):
+                continue  # sent again as it is: live.js leaves the element alone
             if old is not None:
                 replace(old, el)
         tidy(self.root)

@@ -287,6 +287,24 @@ def test_a_board_turn_on_a_step_without_pages_or_after_the_end_is_refused(db, se
 
 
 @FUZZ
+@given(view=st.one_of(texts, st.sampled_from(["answers", "cloud", "Cloud", " cloud"])))
+def test_board_view_form(db, session, owner, view):
+    """How the board shows a question: "answers" or "cloud" exactly, else a 400 that says so
+    and nothing written."""
+    before = session.question_states.get(question__number=1).board_view
+    response = owner.post(
+        f"/facilitate/{session.code}/q/1/board-view/", {"view": view}, HTTP_HX_REQUEST="true"
+    )
+    after = session.question_states.get(question__number=1).board_view
+    if view in ("answers", "cloud"):
+        assert response.status_code == 204 and after == view
+    else:
+        assert response.status_code == 400
+        assert "“Answers” or as a “Word cloud”" in response.content.decode()
+        assert after == before
+
+
+@FUZZ
 @given(
     guide_id=st.one_of(texts, st.just("GUIDE")), title=texts, names_hidden=texts, answer_first=texts
 )
@@ -377,6 +395,7 @@ POST_URLS = [
     ("owner", "/facilitate/{code}/settings/"),
     ("owner", "/facilitate/{code}/notes/overview/"),
     ("owner", "/facilitate/{code}/answers/{answer}/hide/"),
+    ("owner", "/facilitate/{code}/q/1/board-view/"),
     ("owner", "/guides/import/"),
     ("owner", "/guides/import/confirm/"),
 ]

@@ -332,6 +332,14 @@ class Classroom(RuleBasedStateMachine):
             url = f"/facilitate/{self.code}/moderators/{link.pk}/revoke/"
             assert self.console.post(url, **HTMX).status_code == 204
 
+    @rule(number=st.integers(1, 3), view=st.sampled_from(["answers", "cloud", "cloud", "wordle"]))
+    def board_view(self, number, view):
+        """The board shows a question's answers or its word cloud; an unknown view, or any
+        view once the session ended, is refused (400) and changes nothing."""
+        url = f"/facilitate/{self.code}/q/{number}/board-view/"
+        response = self.console.post(url, {"view": view}, **HTMX)
+        assert response.status_code in (204, 400), response.status_code
+
     @rule(direction=st.sampled_from(["next", "previous"]))
     def turn_board_page(self, direction):
         """From the console; refused (409) on a step without pages, where nothing changes."""
@@ -597,6 +605,62 @@ def test_the_board_crossing_its_paging_limit_equals_a_reload(settings_overrides)
         assert 'data-total="3"' in board.text()  # the limit was crossed at the end, too
     finally:
         room.teardown()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_word_cloud_equals_a_reload(settings_overrides):
+    """The board's word cloud, step by step, each screen checked against a reload: terms come
+    and go with posts, edits, hides, reviews and deletions, one by one on the board and on the
+    console's term buttons, and the whole cloud only when the view or the step changes."""
+    room = Classroom()
+    try:
+        room.start(seed=3)
+        actions = [
+            lambda: room.post("Ana", 1, "Read the diff.", 0),
+            lambda: room.board_view(1, "cloud"),
+            lambda: room.post("Ben", 1, "Read the diff.", 0),  # counts go up: items replaced
+            lambda: room.post("Cleo", 1, "Tests first <b>always</b>", 1),  # new terms
+            lambda: _shows(room, "board", 'id="term-1-diff"', 'data-count="2"', "first"),
+            lambda: _shows(room, "facilitator", 'id="cterm-1-diff"', 'data-terms="diff read"'),
+            lambda: room.edit("Ben", 1, "Slow down", 0),  # "diff" and "read" go down
+            lambda: room.hide("Ana", 1, True),  # "diff" and "read" leave
+            lambda: _shows(room, "board", 'id="term-1-slow"', not_='id="term-1-diff"'),
+            lambda: room.hide("Ana", 1, False),
+            lambda: room.reply("Ben", "Ana", 1, "build", "Pair on prompts"),  # not an answer
+            lambda: room.board_settings("newest", "dark", False, True, approve_first=True),
+            lambda: room.edit("Cleo", 1, "&amp; more", 1),  # waiting: its words leave
+            lambda: room.review("Cleo", 1, True),
+            lambda: room.spotlight("Ana", 1),  # the spotlight takes the stage
+            lambda: room.end_spotlight(),
+            lambda: room.step("next"),
+            lambda: room.step("previous"),  # back on the cloud, whole
+            lambda: room.delete("Ben", 1, 0),
+            lambda: room.board_view(1, "wordle"),  # refused
+            lambda: room.board_view(1, "answers"),
+            lambda: room.board_view(2, "cloud"),  # not on the board: the console follows
+            lambda: room.end(_Always()),
+            lambda: room.board_view(1, "cloud"),  # refused: ended
+        ]
+        for action in actions:
+            action()
+            room.every_screen_equals_a_reload()
+    finally:
+        room.teardown()
+
+
+def _shows(room, role, *texts, not_=None):
+    screen = next(s for s in room.screens if s.role == role)
+    text = screen.text()
+    for t in texts:
+        assert t in text, t
+    assert not_ is None or not_ not in text
+
+
+class _Always:
+    """`st.data()` for the `end` rule: draws 0, so the session ends."""
+
+    def draw(self, strategy, label=None):
+        return 0
 
 
 @pytest.mark.django_db(transaction=True)

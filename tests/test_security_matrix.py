@@ -190,6 +190,9 @@ ROWS = [
     ("get", "/facilitate/{code}/q/1/review/", {}, facilitators(405, 405, None, 405, 405)),
     ("get", "/facilitate/{code}/spotlight/end/", {}, facilitators(405, 405, None, 405, 405)),
     ("get", "/facilitate/{code}/board/turn/", {}, facilitators(405, 405)),
+    # How the board shows a question (answers or word cloud): facilitators only, like steps.
+    ("post", "/facilitate/{code}/q/1/board-view/", {"view": "cloud"}, facilitators(404, CONSOLE)),
+    ("get", "/facilitate/{code}/q/1/board-view/", {}, facilitators(405, 405)),
     # --- moderators: the link a phone claims, the moderator's screen, making and revoking ---
     ("get", "/facilitate/{code}/moderate/", {}, moderation(200, moderator=200)),
     ("post", "/facilitate/{code}/moderate/", {}, facilitators(405, 405, None, 405, 405)),
@@ -389,7 +392,7 @@ def fingerprint() -> tuple:
             )
         ),
         list(Vote.objects.order_by("pk").values_list("answer_id", "participant_id")),
-        list(QuestionState.objects.order_by("pk").values_list("pk", "is_open")),
+        list(QuestionState.objects.order_by("pk").values_list("pk", "is_open", "board_view")),
         list(StepNote.objects.order_by("pk").values_list("step_key", "text")),
         list(Question.objects.order_by("pk").values_list("pk", "text")),
         sorted(Session.co_facilitators.through.objects.values_list("session_id", "user_id")),

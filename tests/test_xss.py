@@ -371,3 +371,35 @@ def test_reply_exports_carry_the_text_as_data(hostile, facilitator_client):
     body = facilitator_client.get(f"/facilitate/{code}/export/csv").content.decode("utf-8-sig")
     rows = [row for row in csv.DictReader(io.StringIO(body)) if row["kind"] == "reply"]
     assert set(PAYLOADS) <= {row["answer"] for row in rows}
+
+
+def test_the_word_cloud_shows_hostile_words_as_text(hostile, facilitator, facilitator_client):
+    """Terms are words of the answers: on the board's cloud and the console's term buttons
+    (and each answer's data-terms) they are text, whatever the answers were."""
+    session = hostile["session"]
+    services.question_set_board_view(session=session, by=facilitator, number=1, view="cloud")
+    board = Client().get(f"/s/{session.code}/board/").content.decode()
+    assert 'id="terms-1"' in board
+    assert_inert(board, shows=["onerror", "script", "alert"], where="board cloud")
+    console = facilitator_client.get(f"/facilitate/{session.code}/").content.decode()
+    assert 'id="cterm-1-onerror"' in console
+    assert_inert(console, shows=["onerror", "script"], where="console terms")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_word_cloud_frames_show_hostile_words_as_text(facilitator, guide, broadcasts):
+    session = services.session_start(facilitator=facilitator, guide=guide, names_hidden=False)
+    people = [services.participant_join(session=session, name=name) for name in NAMES]
+    services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
+    services.step_go(session=session, by=facilitator, to=_step_of(session, "question-1"))
+    services.question_set_board_view(session=session, by=facilitator, number=1, view="cloud")
+    for i, person in enumerate(people):
+        services.answer_post(
+            participant=person, number=1, text=" ".join(PAYLOADS[i::4]), client_token=None
+        )
+    board = broadcasts.html_to("board")
+    assert 'data-into="terms-1"' in board
+    parts = [(audience, html) for m in broadcasts.changes for audience, html in m["parts"]]
+    for audience, html in parts:
+        assert_inert(html, where=f"frame to {audience}")
+    assert_inert(board, shows=["onerror", "javascript", "onmouseover"], where="cloud frames")

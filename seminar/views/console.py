@@ -335,6 +335,15 @@ def tables_open(request, code, number):
 
 
 @login_required
+@require_POST
+def question_board_view(request, code, number):
+    """The board shows this question as its answers or as a word cloud (facilitators only,
+    like the steps: the moderator's phone has no say over what the room looks at)."""
+    view = request.POST.get("view", "")
+    return _act(request, code, services.question_set_board_view, number=number, view=view)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def session_end(request, code):
     """End the session. Without a confirmed POST, ask first (works without JavaScript)."""

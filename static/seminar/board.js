@@ -94,6 +94,9 @@
       all.forEach(function (li) { li.classList.add("off-page"); });
     }
     fit(stage);
+    // A word cloud is shown whole: every word smaller, rather than one cut off.
+    var cloud = stage.querySelector(".term-cloud");
+    if (cloud && overflows(cloud)) fit(stage, cloud);
     if (list) {
       if (start >= all.length) { start = 0; ends = []; }
       var end = fill(list, all, start);

@@ -7,7 +7,8 @@
      snapshot (`resync`), which replaces every region and sets the version;
    - a heartbeat (`<!--v:N hb-->`) above the version shown means frames were lost: same.
    A frame's elements replace the element with the same id; `data-into="list"` appends an
-   item that is not there yet; `data-remove` removes one. Then the per-student overlay (which
+   item that is not there yet (and leaves one sent again unchanged alone); `data-remove`
+   removes one; `data-prune="list"` keeps only the items it lists. Then the per-student overlay (which
    answers are mine, which I upvoted, from #me) and the list order are applied, exactly as
    on a page load, so a live screen equals a reload.
 
@@ -163,6 +164,7 @@
     var template = document.createElement("template");
     template.innerHTML = html;
     Array.prototype.slice.call(template.content.children).forEach(function (el) {
+      if (el.hasAttribute("data-prune")) { prune(el); return; }
       var old = el.id ? document.getElementById(el.id) : null;
       if (el.hasAttribute("data-remove")) {
         if (old) old.remove();
@@ -176,10 +178,22 @@
           if (list) { list.appendChild(el); htmx.process(el); }
           return;
         }
+        // An item sent again as it is (a word cloud sends all its terms): nothing to redraw.
+        if (old.isEqualNode(el)) return;
       }
       if (old) swapIn(old, el);
     });
     tidy();
+  }
+
+  /* `<i data-prune="list" data-keep="id id …">`: the items of that list are these, the others
+     leave (a term no longer among the key terms). */
+  function prune(el) {
+    var list = document.getElementById(el.getAttribute("data-prune"));
+    if (!list) return;
+    var keep = {};
+    (el.getAttribute("data-keep") || "").split(" ").forEach(function (id) { if (id) keep[id] = true; });
+    $all(":scope > [id]", list).forEach(function (item) { if (!keep[item.id]) item.remove(); });
   }
 
   /* Replace a region, keeping what someone is typing in it (and their caret) as it is. */
@@ -277,10 +291,32 @@
     });
   }
 
+  /* Code point order, as Python compares strings (JavaScript's < compares UTF-16 units). */
+  function byCodePoints(a, b) {
+    var x = Array.from(a), y = Array.from(b);
+    for (var i = 0; i < Math.min(x.length, y.length); i++) {
+      var d = x[i].codePointAt(0) - y[i].codePointAt(0);
+      if (d) return d;
+    }
+    return x.length - y.length;
+  }
+
+  /* Key terms: used by the most students first, then by the term (seminar/terms.py). */
+  function sortTerms(list) {
+    var items = $all(":scope > li", list);
+    var sorted = items.slice().sort(function (a, b) {
+      var d = parseInt(b.dataset.count || "0", 10) - parseInt(a.dataset.count || "0", 10);
+      return d || byCodePoints(a.dataset.term || "", b.dataset.term || "");
+    });
+    var same = sorted.every(function (li, i) { return li === items[i]; });
+    if (!same) sorted.forEach(function (li) { list.appendChild(li); });
+  }
+
   /* Pinned first, then most votes (where the list asks for it), then newest: the server's
      answer_sort_key. */
   function sortList(list) {
     var mode = list.dataset.sort || "newest";
+    if (mode === "terms") return sortTerms(list);
     var items = $all(":scope > li", list);
     function key(li) {
       return {
@@ -306,7 +342,7 @@
 
   function tidy() {
     overlay();
-    $all("ol.answer-list[data-sort]").forEach(sortList);
+    $all("ol.answer-list[data-sort], ol.term-list[data-sort]").forEach(sortList);
     restoreDrafts();
     var stage = $("#stage") || $("#agenda");
     if (stage && stage.dataset.announce && stage.dataset.announce !== stageAnnounced) {
@@ -482,6 +518,45 @@
     set.closest(".console-question").setAttribute("data-show", input.value);
   });
 
+  /* Key terms: a term's button shows only the answers to its question that use the term
+     (each facilitator's item lists its terms in data-terms); pressed again, or "Show all",
+     shows every answer again. The chosen term is kept on the card, outside the regions the
+     stream re-renders, and applied again after every frame. */
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest(".term-button, .term-all") : null;
+    var card = button && button.closest(".console-question");
+    if (!card) return;
+    var term = button.classList.contains("term-button") ? button.dataset.term : "";
+    if (term && card.dataset.term !== term) card.setAttribute("data-term", term);
+    else card.removeAttribute("data-term");
+    filterTerms();
+    var status = $(".term-status", card);
+    if (status) announce(status.textContent || "Showing every answer.");
+  });
+
+  function filterTerms() {
+    $all(".console-question").forEach(function (card) {
+      var term = card.dataset.term || "";
+      $all(".term-button", card).forEach(function (b) {
+        var pressed = term && b.dataset.term === term ? "true" : "false";
+        if (b.getAttribute("aria-pressed") !== pressed) b.setAttribute("aria-pressed", pressed);
+      });
+      var shown = 0;
+      $all(".moderation > li.answer", card).forEach(function (li) {
+        var uses = !term || (" " + (li.dataset.terms || "") + " ").indexOf(" " + term + " ") !== -1;
+        if (uses) shown++;
+        li.classList.toggle("term-miss", !uses);
+      });
+      var status = $(".term-status", card);
+      if (status) {
+        var pressed = $(".term-button[aria-pressed=true]", card);
+        var word = pressed ? pressed.firstChild.textContent.trim() : term;
+        status.textContent = term ? (shown === 1 ? "1 answer uses" : shown + " answers use") + " “" + word + "”." : "";
+      }
+    });
+  }
+  document.addEventListener("seminar:applied", filterTerms);
+
   /* The Spotlight button of the answer after (or before) the one on the board, among the
      shown answers to the question on screen. */
   function spotlightStep(direction) {
@@ -516,7 +591,7 @@
     if (evt.key === "o" || evt.key === "O") {  // open or close the question on screen
       var agenda = $("#agenda");
       var n = agenda && agenda.dataset.question;
-      button = n ? $("#qc-" + n + " button[type=submit]") : null;
+      button = n ? $("#qc-" + n + " form:not(.board-view) button[type=submit]") : null;
     }
     if (button && !button.disabled) { evt.preventDefault(); button.click(); }
   });
