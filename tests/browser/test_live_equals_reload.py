@@ -32,6 +32,13 @@ NORMALIZED = """() => {
     'input[name=csrfmiddlewaretoken], #live-status, #announcer, ul.messages, #board-pager'
   ).forEach((e) => e.remove());
   body.querySelectorAll('input[name=client_token]').forEach((e) => e.setAttribute('value', ''));
+  // A round's countdown: the server's clock when it was rendered, this device's reading of it,
+  // and the seconds left, which tick.
+  body.querySelectorAll('[data-now]').forEach((e) => {
+    e.removeAttribute('data-now');
+    e.removeAttribute('data-offset');
+  });
+  body.querySelectorAll('.countdown-time').forEach((e) => { e.textContent = ''; });
   body.removeAttribute('hx-headers');
   body.removeAttribute('data-version');
   const lines = [];
