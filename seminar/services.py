@@ -437,6 +437,16 @@ def clean_answer_text(text: str, *, noun: str = "answer") -> str:
     return text
 
 
+def _repliers(answer_ids) -> set[tuple[int, int]]:
+    """(student, question) of everyone who replied to these answers: their own box quotes the
+    answer they replied to, so it follows the answer's text and whether it is shown."""
+    return set(
+        Answer.objects.filter(reply_to__in=list(answer_ids)).values_list(
+            "participant_id", "question_id"
+        )
+    )
+
+
 def _item(answer: Answer) -> int:
     """The id of the item screens show an answer in: a reply lives in its answer's thread,
     so the answer's item is what a change to a reply re-renders."""
@@ -569,7 +579,7 @@ def answer_edit(*, participant: Participant, answer_id: int, text: str) -> Answe
             session,
             Change(
                 answers={_item(answer)},
-                own={(participant.pk, answer.question_id)},
+                own={(participant.pk, answer.question_id)} | _repliers([answer.pk]),
                 counts={answer.question_id} if requeued else set(),
             ),
         )
@@ -738,7 +748,8 @@ def _moderate(
         setattr(answer, field, value)
         answer.save(update_fields=[field])
         counts = {answer.question_id} if field == "hidden" else set()
-        change = Change(answers={_item(answer)}, counts=counts)
+        own = _repliers([answer.pk]) if field == "hidden" else set()
+        change = Change(answers={_item(answer)}, counts=counts, own=own)
         if field == "hidden" and value and session.spotlight_id == answer.pk:
             change = change.merge(Change(**_end_spotlight(session, timezone.now())))
         _publish(session, change)
@@ -785,7 +796,7 @@ def answer_review(*, session: Session, by, answer_id: int, approve: bool) -> Ans
             Change(
                 answers={_item(answer)},
                 counts={answer.question_id},
-                own={(answer.participant_id, answer.question_id)},
+                own={(answer.participant_id, answer.question_id)} | _repliers([answer.pk]),
             ),
         )
     return answer
@@ -814,7 +825,7 @@ def answers_review_all(*, session: Session, by, number: int, approve: bool) -> i
             Change(
                 answers={_item(a) for a in waiting},
                 counts={question.pk},
-                own={(a.participant_id, question.pk) for a in waiting},
+                own={(a.participant_id, question.pk) for a in waiting} | _repliers(ids),
             ),
         )
     return len(ids)

@@ -327,3 +327,24 @@ def test_a_student_who_only_replied_has_not_answered(session, facilitator, owner
     assert "Dee" in selectors.not_answered(session, state).names
     console = owner.get(reverse("seminar:console", args=[session.code])).content.decode()
     assert "Not answered yet (1 of 4)" in console
+
+
+def test_a_repliers_box_follows_the_answer_it_quotes(session, facilitator, thread, broadcasts):
+    """Ben's own box quotes Ava's answer: it is re-rendered for him live when her answer is
+    edited, held again for review or hidden, as a reload would show it."""
+    people, answers = thread
+    reply(people["Ben"], answers["Ava"])
+    services.session_update_settings(session=session, by=facilitator, approve_first=True)
+    ben_box = f"participant-{people['Ben'].pk}"
+    broadcasts.clear()
+    services.answer_edit(participant=people["Ava"], answer_id=answers["Ava"].pk, text="Reworded.")
+    assert "to an answer no longer shown" in broadcasts.html_to(ben_box)  # waiting again
+    services.answer_review(
+        session=session, by=facilitator, answer_id=answers["Ava"].pk, approve=True
+    )
+    assert "to “Reworded.”" in broadcasts.html_to(ben_box)
+    broadcasts.clear()
+    services.answer_set_hidden(
+        session=session, by=facilitator, answer_id=answers["Ava"].pk, hidden=True
+    )
+    assert "to an answer no longer shown" in broadcasts.html_to(ben_box)
