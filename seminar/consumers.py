@@ -14,6 +14,7 @@ it in a bounded backlog, in order; one that falls too far behind is re-synced.
 
 import asyncio
 import contextvars
+import functools
 import json
 import logging
 from collections import deque
@@ -256,7 +257,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         elif message.get("type") == "due":
             # A countdown reached zero on this screen: the server's clock decides (any socket
             # may ask; a phase moves on once).
-            await _in_thread(services.rounds_advance_due, session_ids={self.session_id})
+            await _in_thread(
+                functools.partial(services.rounds_advance_due, session_ids={self.session_id})
+            )
         else:
             await self._error("Unknown message type.")
 

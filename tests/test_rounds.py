@@ -243,3 +243,31 @@ def test_ending_the_session_ends_every_round(session, facilitator, room):
     phase(session, facilitator, "pair", seconds=60)
     services.session_end(session=session, by=facilitator)
     assert not QuestionState.objects.filter(session=session).exclude(phase="").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_screen_at_zero_asks_and_the_server_moves_the_round_on(session, facilitator):
+    """The board's countdown reached zero: its socket says "due", the server checks its own
+    clock and moves the round on, and the board hears of it at once."""
+    from channels.db import database_sync_to_async
+
+    from tests.live_clients import communicator, receive_until
+
+    await database_sync_to_async(services.question_set_open)(
+        session=session, by=facilitator, number=1, is_open=True
+    )
+    await database_sync_to_async(services.step_go)(session=session, by=facilitator, to=7)
+    await database_sync_to_async(phase)(session, facilitator, "think", seconds=30, advances=True)
+    board = communicator(f"/ws/s/{session.code}/board/")
+    assert (await board.connect())[0]
+    await receive_until(board, "snapshot")
+    # Too early: the server's deadline has not come, nothing moves.
+    await board.send_to(text_data='{"type": "due"}')
+    assert await board.receive_nothing(timeout=0.5)
+    await database_sync_to_async(
+        QuestionState.objects.filter(session=session, question__number=1).update
+    )(phase_ends_at=timezone.now())
+    await board.send_to(text_data='{"type": "due"}')
+    frame = await receive_until(board, 'class="is-current">Pair')
+    assert 'id="q-1-round"' in frame
+    await board.disconnect()
