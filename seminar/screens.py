@@ -667,6 +667,8 @@ def console(st: State) -> dict:
             {
                 "number": state.question.number,
                 "text": state.question.text,
+                # On screen now: its card comes first and whole (live.js keeps it so).
+                "current": st.focus is not None and st.focus.question_id == state.question_id,
                 "controls": question_controls(st, state),
                 "round": round_controls(st, state),
                 "missing": missing(st, state),
@@ -728,7 +730,7 @@ def _flatten(regions: dict) -> str:
     for key, value in regions.items():
         if key == "questions":
             for q in value:
-                parts += [v for k, v in q.items() if k not in {"number", "text"}]
+                parts += [v for k, v in q.items() if k not in {"number", "text", "current"}]
         elif isinstance(value, str):
             parts.append(value)
     return "".join(parts)

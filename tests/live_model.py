@@ -45,7 +45,16 @@ def remove(element) -> None:
 
 
 def tidy(root) -> None:
-    """What live.js does after every frame and on load: the overlay, then the list order."""
+    """What live.js does after every frame and on load: the console's current question, the
+    overlay, then the list order."""
+    agenda = by_id(root, "agenda")
+    if agenda is not None:
+        current = f"cq-{agenda.get('data-question') or ''}"
+        for card in root.xpath('//article[contains(@class, "console-question")]'):
+            if card.get("id") == current:
+                card.set("data-current", "")
+            elif "data-current" in card.attrib:
+                del card.attrib["data-current"]
     me = by_id(root, "me")
     if me is not None:
         mine = {f"answer-{i}" for i in (me.get("data-answers") or "").split()}

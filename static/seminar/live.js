@@ -340,7 +340,20 @@
   var stageAnnounced = null;
   var questionStates = {};
 
+  /* Console: the card of the question on screen (#agenda's data-question) is marked, as the
+     page marks it when rendered; CSS brings it first and whole. */
+  function markCurrentQuestion() {
+    var agenda = $("#agenda");
+    if (!agenda) return;
+    var id = "cq-" + (agenda.dataset.question || "");
+    $all(".console-question").forEach(function (card) {
+      if (card.id === id) card.setAttribute("data-current", "");
+      else card.removeAttribute("data-current");
+    });
+  }
+
   function tidy() {
+    markCurrentQuestion();
     overlay();
     $all("ol.answer-list[data-sort], ol.term-list[data-sort]").forEach(sortList);
     restoreDrafts();
