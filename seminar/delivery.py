@@ -13,8 +13,10 @@ Every region in it is rendered whole from a state at least that new, so a socket
   after a gap is held until the gap fills; `gap` tells the consumer to re-sync if it does
   not fill in time;
 - turns a message into one frame: `<!--v:FROM-TO-->` (or `<!--v:N-->` for one version) and
-  the parts of its audiences. The text for each set of shared audiences is joined once per
-  message and reused by every socket in it, so a tick costs a dictionary lookup per socket.
+  the parts of its audiences; a `refresh` (panels the ticks held back, seminar/ticks.py)
+  becomes `<!--v:N refresh-->` for a socket at version N, and nothing for any other. The
+  text for each set of shared audiences is joined once per message and reused by every
+  socket in it, so a tick costs a dictionary lookup per socket.
 """
 
 from seminar import audiences
@@ -98,6 +100,14 @@ class SocketView:
     def take(self, message: dict) -> str:
         """The frames this message releases (several, if it filled a gap), as one string."""
         first, last = span(message)
+        if message.get("refresh"):
+            # Panels held back by the ticks up to `last`, rendered since: for a socket at
+            # exactly `last` (one anywhere else is being re-synced, whole), and only if any of
+            # it is for this socket.
+            if self.version != last or self.held:
+                return ""
+            body = self._body(message)
+            return f"<!--v:{last} refresh-->{body}" if body else ""
         if self.version is None or last <= self.version:
             return ""
         if first > self.version + 1:
@@ -128,6 +138,10 @@ class SocketView:
                 changed = True
             if changed:
                 self.audiences = self._audiences()
+        return mark(first, last) + self._body(message)
+
+    def _body(self, message: dict) -> str:
+        """The parts of `message` for this socket's audiences."""
         texts = _texts(message)
         shared = texts.shared.get(self.audiences)
         if shared is None:
@@ -135,7 +149,7 @@ class SocketView:
                 html for audience, html in texts.parts if audience in self.audiences
             )
         own = texts.own.get(self.own, "") if self.own else ""
-        return mark(first, last) + shared + own
+        return shared + own
 
 
 class _Texts:

@@ -32,11 +32,20 @@ from channels_redis.pubsub import (
 )
 from channels_redis.utils import _wrap_close
 
+from seminar import audiences
 from seminar.ticks import Ticker
 
 log = logging.getLogger(__name__)
 
 RESYNC = {"type": "live.resync"}
+
+# A consumer's role (seminar/consumers.py), and the audience its screen is rendered for.
+AUDIENCE_OF_ROLE = {
+    "participant": audiences.STUDENTS,
+    "board": audiences.BOARD,
+    "facilitator": audiences.FACILITATOR,
+    "moderator": audiences.MODERATOR,
+}
 
 
 class DirectDelivery:
@@ -82,7 +91,10 @@ class DirectDelivery:
         if ticker is None or ticker.loop is not loop:
             session_id = int(group.rsplit("-", 1)[1])
             ticker = self._tickers[group] = Ticker(
-                session_id, loop, lambda rendered: self._rendered(group, rendered)
+                session_id,
+                loop,
+                lambda rendered: self._rendered(group, rendered),
+                here=lambda: self._audiences_here(group),
             )
         try:
             here = asyncio.get_running_loop() is loop
@@ -92,6 +104,13 @@ class DirectDelivery:
             ticker.take(message)
         else:  # published from another loop (a test's, a command's): the ticker's is the one
             loop.call_soon_threadsafe(ticker.take, message)
+
+    def _audiences_here(self, group: str) -> frozenset[str]:
+        """Who the group's sockets in this process are (a tick renders only for them): a
+        dictionary lookup per socket, once per tick."""
+        direct = self._direct
+        roles = {getattr(direct.get(c), "role", None) for c in self._members(group)}
+        return frozenset(AUDIENCE_OF_ROLE[r] for r in roles if r in AUDIENCE_OF_ROLE)
 
     def _rendered(self, group: str, message: dict) -> None:
         members = [c for c in self._members(group) if c in self._direct]

@@ -464,7 +464,7 @@ def board_stage(st: State) -> str:
     # can see it.
     private = focus is not None and focus.phase in audiences.PRIVATE_PHASES
     cloud = board_cloud(st)
-    if focus is not None and not private and not cloud:
+    if board_lists(st):
         answers = st.sorted_answers(focus.question_id, st.session.board_order)
     return st.render(
         "seminar/board.html#stage",
@@ -480,6 +480,18 @@ def board_stage(st: State) -> str:
         show_names=st.show_names_publicly,
         cloud=cloud,
         terms=st.terms(focus.question_id) if cloud else (),
+    )
+
+
+def board_lists(st: State) -> bool:
+    """Whether the board lists the answers of the question on screen: not while they are
+    private (Think, Pair), nor while the spotlight or the word cloud has the stage."""
+    focus = st.focus
+    return (
+        focus is not None
+        and st.session.spotlight_id is None
+        and focus.phase not in audiences.PRIVATE_PHASES
+        and not board_cloud(st)
     )
 
 
@@ -758,10 +770,30 @@ def snapshot(st: State, role: str, participant: Participant | None = None) -> di
 # Live frames: the regions a change touched, once per audience
 
 
-def message(st: State, first: int, last: int, change: Change) -> dict:
+# Every audience a process may serve; `message` renders for those with a socket here.
+EVERYONE = frozenset({STUDENTS, BOARD, FACILITATOR, MODERATOR})
+# `message(panels=TOGETHER)`: the panels are rendered for the same change, in the same message.
+TOGETHER = object()
+
+
+def message(
+    st: State,
+    first: int,
+    last: int,
+    change: Change,
+    *,
+    here: frozenset[str] = EVERYONE,
+    panels=TOGETHER,
+) -> dict:
     """The one message that brings every socket of a session from version `first - 1` to
     `last`: `change` is what versions `first`..`last` touched, merged (seminar/ticks.py), and
     every region it names is rendered whole from the database as it is now (at least `last`).
+
+    `here` is who has a socket in this process (STUDENTS, BOARD, FACILITATOR, MODERATOR): a
+    region nobody here shows is not rendered (a socket that connects later gets a snapshot).
+    `panels` is the change the panels (`panel_parts`) are rendered for: by default (TOGETHER)
+    `change` itself; None leaves them for a later `refresh` (seminar/ticks.py holds them back
+    under load).
 
     `parts` is a list of [audience, html], where an audience may also be a list of students'
     own audiences sharing one part; each socket sends its client the parts of the audiences
@@ -769,46 +801,47 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     order does not matter. `facts` and `answered` come along when a change may move students
     between the readers and waiting audiences of a question.
     """
-    c = change
+    c = _widened(st, change)
     all_qids = set(st.states_by_question)
-    if c.ended:
-        c = c.merge(Change(step=True, settings=True, questions=all_qids))
-    counts = c.counts | c.questions | (all_qids if c.presence else set())
+    counts = _counted(st, c)
     # Whether students may read a question's answers can change for everyone at once.
     relisted = c.questions | (all_qids if c.settings else set())
     focus = st.focus
     parts: list[list[str]] = []
+    students, board, console, moderating = (a in here for a in EVERYONE_ORDER)
 
     def add(audience: str | list[str], html: str, *, moderator: bool = False) -> None:
         """`moderator`: the moderator's phone shows this region too (the same rendering)."""
         parts.append([audience, html])
-        if moderator:
+        if moderator and moderating:
             parts.append([MODERATOR, html])
 
     # Shared by every screen
-    if c.presence:
+    if c.presence and (students or board):
         html = presence(st)
         add(STUDENTS, html)
         add(BOARD, html)
-        add(FACILITATOR, people(st))
     if c.ended:
         html = ended(st)
         for audience in (STUDENTS, BOARD, FACILITATOR):
             add(audience, html, moderator=audience == STUDENTS)
         add(FACILITATOR, console_head(st))
 
-    # The room
-    if c.step or c.questions or c.spotlight:
-        add(STUDENTS, room_stage(st))
-    for qid in sorted(counts):
-        add(STUDENTS, question_state(st, st.states_by_question[qid]), moderator=True)
-    for qid in sorted(c.rounds):
-        add(STUDENTS, round_bar(st, st.states_by_question[qid]))
+    # The room (students, and the moderator's question headers)
+    if students:
+        if c.step or c.questions or c.spotlight:
+            add(STUDENTS, room_stage(st))
+        for qid in sorted(c.rounds):
+            add(STUDENTS, round_bar(st, st.states_by_question[qid]))
+    if students or moderating:
+        for qid in sorted(counts):
+            add(STUDENTS, question_state(st, st.states_by_question[qid]), moderator=True)
     pairing = {qid for qid, state in st.states_by_question.items() if state.phase == "pair"}
-    for qid in sorted(relisted - pairing):
-        state = st.states_by_question[qid]
-        add(audiences.readers(qid), room_answers(st, state, may_read=True))
-        add(audiences.waiting(qid), room_answers(st, state, may_read=False))
+    if students:
+        for qid in sorted(relisted - pairing):
+            state = st.states_by_question[qid]
+            add(audiences.readers(qid), room_answers(st, state, may_read=True))
+            add(audiences.waiting(qid), room_answers(st, state, may_read=False))
 
     found = {}
     if c.answers:
@@ -821,11 +854,7 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             )
         }
 
-    # Questions whose answers the class sees may have changed, and with them their key terms.
-    worded = c.counts | {a.question_id for a in found.values()}
-
     # The board
-    cloud = board_cloud(st)
     board_whole = (
         c.step
         or c.settings
@@ -835,7 +864,8 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         # The spotlit answer's votes or replies changed: it is the board's whole stage.
         or (st.session.spotlight_id is not None and st.session.spotlight_id in c.answers)
     )
-    if not board_whole and focus is not None and c.answers and not cloud:
+    listed = board_lists(st)
+    if not board_whole and listed and c.answers:
         # At the board's limit an answer going in or out moves others across it: the whole
         # list, which is bounded, instead of items.
         touched = c.counts | {a.question_id for a in found.values()}
@@ -843,67 +873,61 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
             focus.question_id in touched
             and focus.answer_count >= conf.settings.SEMINAR_BOARD_ANSWERS
         )
-    private = focus is not None and focus.phase in audiences.PRIVATE_PHASES
-    if board_whole:
-        add(BOARD, board_stage(st))
-    else:
-        if focus is not None and focus.question_id in c.rounds:
+    if board:
+        if board_whole:
+            add(BOARD, board_stage(st))
+        elif focus is not None and focus.question_id in c.rounds:
             add(BOARD, round_bar(st, focus))
-        if cloud and focus.question_id in worded:
-            add(BOARD, board_terms(st, focus))
-    if c.board_turn:
-        add(BOARD, board_turns(st))
-    elif focus is not None and focus.question_id in counts:
-        add(BOARD, question_state(st, focus))
+        if c.board_turn:
+            add(BOARD, board_turns(st))
+        elif focus is not None and focus.question_id in counts:
+            add(BOARD, question_state(st, focus))
 
     # The console
-    if c.step or c.questions or c.spotlight:
-        add(FACILITATOR, agenda(st))
-    if c.step:
-        add(FACILITATOR, agenda_nav(st))
-    if c.step or c.notes:
-        add(FACILITATOR, notes(st))
-    if c.settings:
-        add(FACILITATOR, settings(st))
-    if c.sharing:
-        add(FACILITATOR, sharing(st))
-    if c.moderators:
-        add(FACILITATOR, moderators(st))
-    for qid in sorted(c.questions | c.board_views):
-        add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
-    for qid in sorted(c.rounds | c.questions):
-        add(FACILITATOR, round_controls(st, st.states_by_question[qid]))
-    for qid in sorted(counts):
-        add(FACILITATOR, missing(st, st.states_by_question[qid]))
-    # Who took part changes with posts, replies and their removal (own), votes (voters), and
-    # who is here (presence, and opening a question records who is here): once per tick.
-    if c.presence or c.questions or c.own or c.voters:
-        add(FACILITATOR, participation(st))
-    for qid in sorted(worded):
-        add(FACILITATOR, console_terms(st, st.states_by_question[qid]))
+    if console:
+        if c.step or c.questions or c.spotlight:
+            add(FACILITATOR, agenda(st))
+        if c.step:
+            add(FACILITATOR, agenda_nav(st))
+        if c.step or c.notes:
+            add(FACILITATOR, notes(st))
+        if c.settings:
+            add(FACILITATOR, settings(st))
+        if c.sharing:
+            add(FACILITATOR, sharing(st))
+        if c.moderators:
+            add(FACILITATOR, moderators(st))
+        for qid in sorted(c.questions | c.board_views):
+            add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
+        for qid in sorted(c.rounds | c.questions):
+            add(FACILITATOR, round_controls(st, st.states_by_question[qid]))
 
     # Answers, item by item, for whoever may see each
-    if c.answers:
-        for answer_id in sorted(c.answers):
-            answer = found.get(answer_id)
-            if answer is None:  # deleted
-                for audience in (STUDENTS, BOARD, FACILITATOR):
-                    add(audience, removal(answer_id), moderator=audience == FACILITATOR)
-                continue
-            qid, list_id = answer.question_id, f"answers-{answer.question.number}"
-            on_board = focus is not None and focus.question_id == qid and not cloud
-            if not answer.shown:
-                add(audiences.readers(qid), removal(answer_id))
-                if on_board and not board_whole and not private:
-                    add(BOARD, removal(answer_id))
-            else:
-                if qid not in relisted:
-                    add(audiences.readers(qid), answer_item(st, answer, "student", into=list_id))
-                if on_board and not board_whole and not private:
-                    add(BOARD, board_item(st, answer, into=list_id))
-            add(FACILITATOR, facilitator_item(st, answer, into=list_id), moderator=True)
+    for answer_id in sorted(c.answers):
+        answer = found.get(answer_id)
+        if answer is None:  # deleted
+            for audience in (STUDENTS, BOARD, FACILITATOR):
+                add(audience, removal(answer_id), moderator=audience == FACILITATOR)
+            continue
+        qid, list_id = answer.question_id, f"answers-{answer.question.number}"
+        on_board = board and listed and not board_whole and focus.question_id == qid
+        if not answer.shown:
+            add(audiences.readers(qid), removal(answer_id))
+            if on_board:
+                add(BOARD, removal(answer_id))
+        else:
+            if students and qid not in relisted:
+                add(audiences.readers(qid), answer_item(st, answer, "student", into=list_id))
+            if on_board:
+                add(BOARD, board_item(st, answer, into=list_id))
+        if console or moderating:
+            html = facilitator_item(st, answer, into=list_id)
+            if console:
+                add(FACILITATOR, html)
+            if moderating:
+                add(MODERATOR, html)
 
-    # Each student's own things, to their own tabs
+    # Each student's own things, to their own tabs (rendered once per author, not per socket)
     answered = {}
     own_questions: dict[int, set[int]] = {}
     for pid, qid in c.own | c.access:
@@ -911,9 +935,9 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
     # Answer-first: students whose post (or deletion) opened (or closed) a question's gate
     # this tick share one rendering of it, however many posted.
     gates: dict[tuple[int, bool], list[str]] = {}
-    students = Student.many(st.session, set(own_questions) | c.voters)
-    for pid in sorted(students):
-        student = students[pid]
+    authors = Student.many(st.session, set(own_questions) | c.voters) if students else {}
+    for pid in sorted(authors):
+        student = authors[pid]
         audience = audiences.participant(pid)
         for qid in sorted(own_questions.get(pid, ())):
             state = st.states_by_question[qid]
@@ -936,12 +960,18 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
 
     # Pair: each table's answers, to its members, whenever they or the seating may change.
     touched = {a.question_id for a in found.values()}
-    for qid in sorted(pairing):
-        if qid in relisted | c.rounds | c.counts | touched or c.presence:
-            for members, html in pair_lists(st, st.states_by_question[qid]):
-                add(members, html)
+    if students:
+        for qid in sorted(pairing):
+            if qid in relisted | c.rounds | c.counts | touched or c.presence:
+                for members, html in pair_lists(st, st.states_by_question[qid]):
+                    add(members, html)
 
-    parts += moderator_parts(st, c)
+    if moderating:
+        parts += moderator_parts(st, c)
+    if panels is TOGETHER:
+        panels = change
+    if panels is not None:
+        parts += panel_parts(st, panels, here=here)
 
     return {
         "type": "change",
@@ -953,3 +983,61 @@ def message(st: State, first: int, last: int, change: Change) -> dict:
         # Moderator links changed: each moderator's socket checks its own is still valid.
         "moderators": c.moderators,
     }
+
+
+EVERYONE_ORDER = (STUDENTS, BOARD, FACILITATOR, MODERATOR)
+
+
+def _widened(st: State, change: Change) -> Change:
+    """Ending a session touches every question and the step."""
+    if change.ended:
+        return change.merge(Change(step=True, settings=True, questions=set(st.states_by_question)))
+    return change
+
+
+def _counted(st: State, c: Change) -> set[int]:
+    """The questions whose counts a change may have moved."""
+    return c.counts | c.questions | (set(st.states_by_question) if c.presence else set())
+
+
+def panel_parts(st: State, change: Change, *, here: frozenset[str] = EVERYONE) -> list:
+    """The panels a change touched: the console's who-is-here, not-answered-yet, Participation
+    and key terms, and the board's word cloud. Each reads the whole class or all of a
+    question's answers, so under load seminar/ticks.py renders them at most about once a
+    second (`refresh`), and only when a console (or a board showing the cloud) is here."""
+    c = _widened(st, change)
+    parts = []
+    console = FACILITATOR in here
+    cloud = BOARD in here and board_cloud(st)
+    if not (console or cloud):
+        return parts
+    # Questions whose answers the class sees may have changed, and with them their key terms.
+    worded = c.counts | set(
+        Answer.objects.filter(pk__in=c.answers).values_list("question_id", flat=True)
+        if c.answers
+        else ()
+    )
+    if console:
+        if c.presence:
+            parts.append([FACILITATOR, people(st)])
+        for qid in sorted(_counted(st, c)):
+            parts.append([FACILITATOR, missing(st, st.states_by_question[qid])])
+        # Who took part changes with posts, replies and their removal (own), votes (voters),
+        # and who is here (presence, and opening a question records who is here).
+        if c.presence or c.questions or c.own or c.voters:
+            parts.append([FACILITATOR, participation(st)])
+        for qid in sorted(worded):
+            parts.append([FACILITATOR, console_terms(st, st.states_by_question[qid])])
+    if cloud and st.focus.question_id in worded:
+        parts.append([BOARD, board_terms(st, st.focus)])
+    return parts
+
+
+def refresh(st: State, version: int, panels: Change, *, here: frozenset[str] = EVERYONE):
+    """The panels held back by the ticks up to `version`, as a message that does not move a
+    screen's version: a screen at exactly `version` applies it (seminar/delivery.py), one
+    anywhere else is re-synced or about to be, and every region in it is whole."""
+    parts = panel_parts(st, panels, here=here)
+    if not parts:
+        return None
+    return {"type": "change", "from": version, "version": version, "refresh": True, "parts": parts}

@@ -214,7 +214,7 @@ class Screen:
         """The browser's half: live.js's `receive`."""
         import re
 
-        marks = list(re.finditer(r"<!--v:(\d+)(?:-(\d+))?( snapshot| hb)?-->", text))
+        marks = list(re.finditer(r"<!--v:(\d+)(?:-(\d+))?( snapshot| hb| refresh)?-->", text))
         for i, mark in enumerate(marks):
             end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
             first = int(mark.group(1))
@@ -232,6 +232,10 @@ class Screen:
             return
         if kind == "hb":
             self.behind = self.behind or version > self.version
+            return
+        if kind == "refresh":
+            if version == self.version and not self.held:
+                self.apply(html)
             return
         if self.version < 0 or version <= self.version:
             return
@@ -325,9 +329,13 @@ class Network:
       out of order (concurrent commits; the socket's own ordering must cope);
     - a busy process coalesces: it cuts the versions it got into ticks of random length and
       renders each tick once, later, from the database as it is then (newer than the tick's
-      last version);
+      last version), holding the panels back as seminar/ticks.py does under load (`Panels`,
+      a tick a random fraction of a second after the one before) and sending what it held as
+      a refresh once the time to deliver is over (time passes);
 
-    and frames reaching a browser may be dropped.
+    and frames reaching a browser may be dropped, except a refresh: a websocket loses frames
+    only with its connection, and a new connection starts with a snapshot; versioned frames
+    are dropped here to prove the repair by heartbeats, which a refresh needs none of.
     """
 
     def __init__(self, seed: int, *, drop: float = 0.1, shuffle: float = 0.3):
@@ -336,6 +344,9 @@ class Network:
         self.shuffle = shuffle
         self.dropped = 0
         self.coalesced = 0  # ticks that carried more than one version
+        self.refreshes = 0  # refresh frames the busy process sent
+        self.panels = ticks.Panels()  # the busy process's, on a clock of its own
+        self.clock = 0.0
 
     def _ticks(self, published: list[Published]) -> list[dict]:
         changes = sorted(
@@ -351,10 +362,20 @@ class Network:
             for p in run:
                 merged = merged.merge(Change.from_message(p.message["change"]))
             first, last = run[0].message["version"], run[-1].message["version"]
-            rendered = ticks.render(run[0].session_id, first, last, merged)
+            self.clock += self.random.choice((0.05, 0.3, 0.6))
+            panels = self.panels.take(merged, self.clock)
+            rendered = ticks.render(run[0].session_id, first, last, merged, panels=panels)
             if rendered is not None:
                 out.append(rendered)
                 self.coalesced += first != last
+        if changes:
+            self.clock += ticks.PANEL_SECONDS  # time passes: what is held goes out
+            held = self.panels.flush(self.clock)
+            if held is not None:
+                refresh = ticks.render_refresh(changes[0].session_id, last, held)
+                if refresh is not None:
+                    out.append(refresh)
+                    self.refreshes += 1
         return out
 
     def deliver(self, published: list[Published], screens_: list[Screen]) -> None:
@@ -371,7 +392,7 @@ class Network:
                 text = screen.consume(message)
                 if not text:
                     continue
-                if self.random.random() < self.drop:
+                if self.random.random() < self.drop and not message.get("refresh"):
                     self.dropped += 1
                     continue
                 screen.receive(text)

@@ -84,9 +84,11 @@ class Classroom(RuleBasedStateMachine):
         self.network = Network(0)
 
     coalesced = 0  # ticks carrying several versions, over every run (the test checks some were)
+    refreshes = 0  # panels held back under load and sent as a refresh (likewise)
 
     def teardown(self):
         Classroom.coalesced += self.network.coalesced
+        Classroom.refreshes += self.network.refreshes
         broadcast.send = self._real_send
         Session.objects.filter(pk=self.session.pk).delete()
         get_user_model().objects.filter(pk__in=[self.teacher.pk, self.co.pk]).delete()
@@ -562,8 +564,10 @@ def test_every_screen_equals_a_reload_after_any_actions(settings_overrides):
             phases=PHASES,
         ),
     )
-    # The runs did exercise coalescing: ticks carrying several changes reached screens.
+    # The runs did exercise coalescing: ticks carrying several changes reached screens, and
+    # panels held back under load reached them as refreshes.
     assert Classroom.coalesced > 0
+    assert Classroom.refreshes > 0
 
 
 @pytest.fixture

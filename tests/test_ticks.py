@@ -20,18 +20,27 @@ def renders(monkeypatch, settings):
     settings.SEMINAR_TICK = 0.05
     asked = []
 
-    def render(session_id, first, last, merged):
+    def render(session_id, first, last, merged, *, here, panels):
         time.sleep(0.05)
         asked.append((first, last, sorted(merged.answers)))
         return {"type": "change", "from": first, "version": last, "parts": []}
 
-    monkeypatch.setattr(ticks, "_render_job", render)
+    def render_refresh(session_id, version, panels, *, here):
+        asked.append(("refresh", version, sorted(panels.answers)))
+        return {"type": "change", "from": version, "version": version, "refresh": True}
+
+    monkeypatch.setattr(ticks, "render", render)
+    monkeypatch.setattr(ticks, "render_refresh", render_refresh)
+    # No database here: the render thread's connection housekeeping is left out too.
+    monkeypatch.setattr(ticks, "_in_job", lambda func, *args, **kwargs: func(*args, **kwargs))
     return asked
 
 
 def spans(messages) -> list[tuple]:
     return [
-        (m.get("from"), m.get("version")) if m["type"] == "change" else m["type"] for m in messages
+        (m.get("from"), m.get("version")) if m["type"] == "change" else m["type"]
+        for m in messages
+        if not m.get("refresh")
     ]
 
 
@@ -96,3 +105,55 @@ def test_a_version_that_never_arrives_resyncs_the_sockets(renders, monkeypatch):
         return sent
 
     assert spans(asyncio.run(scenario())) == [(1, 1), "live.resync", (4, 4)]
+
+
+@pytest.fixture
+def panel_renders(monkeypatch, settings):
+    """What each tick was asked to render the panels for (None: held back), and each
+    refresh; renders take 10 ms."""
+    settings.SEMINAR_TICK = 0.05
+    asked = []
+
+    def render(session_id, first, last, merged, *, here, panels):
+        time.sleep(0.01)
+        asked.append(("tick", first, last, None if panels is None else sorted(panels.answers)))
+        return {"type": "change", "from": first, "version": last, "parts": []}
+
+    def render_refresh(session_id, version, panels, *, here):
+        asked.append(("refresh", version, sorted(panels.answers), here))
+        return {"type": "change", "from": version, "version": version, "refresh": True}
+
+    monkeypatch.setattr(ticks, "render", render)
+    monkeypatch.setattr(ticks, "render_refresh", render_refresh)
+    # No database here: the render thread's connection housekeeping is left out too.
+    monkeypatch.setattr(ticks, "_in_job", lambda func, *args, **kwargs: func(*args, **kwargs))
+    monkeypatch.setattr(ticks, "PANEL_SECONDS", 0.3)
+    return asked
+
+
+def test_panels_go_out_at_most_once_a_period_and_nothing_held_is_lost(panel_renders):
+    """A steady trickle: every change goes out at once, but the panels (Participation, not
+    answered yet, key terms, the word cloud) render with the first, then once the period is
+    up, for everything held meanwhile, as a refresh of the version the sockets are at."""
+
+    async def scenario():
+        sent = []
+        ticker = ticks.Ticker(
+            1, asyncio.get_running_loop(), sent.append, here=lambda: frozenset({"facilitator"})
+        )
+        for version in range(1, 6):  # every 60 ms: each change its own tick
+            ticker.take(change(version))
+            await asyncio.sleep(0.06)
+        await asyncio.sleep(0.5)
+        return sent, ticker
+
+    sent, ticker = asyncio.run(scenario())
+    assert spans(sent) == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+    ticks_asked = [a for a in panel_renders if a[0] == "tick"]
+    assert ticks_asked[0] == ("tick", 1, 1, [101])  # a quiet room's change: panels at once
+    assert all(a[3] is None for a in ticks_asked[1:])  # held back within the period
+    refreshes = [a for a in panel_renders if a[0] == "refresh"]
+    assert refreshes == [("refresh", 5, [102, 103, 104, 105], frozenset({"facilitator"}))]
+    assert [m["version"] for m in sent if m.get("refresh")] == [5]
+    assert ticker.idle  # nothing left held
+

@@ -6,6 +6,8 @@
    - a frame after a gap is held; if the gap is not filled within a second, ask for a
      snapshot (`resync`), which replaces every region and sets the version;
    - a heartbeat (`<!--v:N hb-->`) above the version shown means frames were lost: same.
+   - a refresh (`<!--v:N refresh-->`) brings panels the server held back (it renders the
+     costly ones at most once a second); it applies only to a screen showing exactly N.
    A frame's elements replace the element with the same id; `data-into="list"` appends an
    item that is not there yet (and leaves one sent again unchanged alone); `data-remove`
    removes one; `data-prune="list"` keeps only the items it lists. Then the per-student overlay (which
@@ -72,7 +74,7 @@
 
   /* `<!--v:N-->` is one version; `<!--v:A-B-->` a tick's frame bringing the screen from A-1 to B
      (every region in it is whole, so a screen anywhere from A-1 to B-1 may apply it). */
-  var MARK = /<!--v:(\d+)(?:-(\d+))?( snapshot| hb)?-->/g;
+  var MARK = /<!--v:(\d+)(?:-(\d+))?( snapshot| hb| refresh)?-->/g;
 
   document.addEventListener("htmx:wsBeforeMessage", function (evt) {
     var message = evt.detail.message;
@@ -117,6 +119,10 @@
     }
     if (kind === "hb") {
       if (v > version) watchGap();
+      return;
+    }
+    if (kind === "refresh") {                  // panels held back until now, at version v
+      if (v === version && !Object.keys(held).length) apply(html);
       return;
     }
     if (version < 0 || v <= version) return;   // before our snapshot, or already shown
