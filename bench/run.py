@@ -372,11 +372,14 @@ class Run:
         boards = 0 if reference else max(1, n // 250)
         if reference:
             self.code, self.questions, self.focus = "REF", [1], 1
+            self.board_focus = 1
             students, self.posters = [], [{}]
             self.authors = [{}] * args.postnow
         else:
             info = app.prepare()
             self.code, self.questions, self.focus = info["code"], info["questions"], info["focus"]
+            # The board shows the spotlight (bench/prepare.py), not answers.
+            self.board_focus = self.focus if info.get("board_answers", True) else None
             t = time.monotonic()
             students = await join_all(app, self.code, n - boards, "S")
             n_posters = math.ceil(self.posts_total / len(self.questions))
@@ -397,6 +400,27 @@ class Run:
             specs.append(
                 {"url": app.ws_url(i, self.code, board), "headers": headers, "board": board}
             )
+        if not reference:
+            # The facilitator's console and a moderator's phone watch the class too (their
+            # panels are part of what a tick costs); they receive every answer, as students do.
+            for k, (path, cookie) in enumerate(
+                (
+                    ("facilitate/{}/", info["console_cookie"]),
+                    ("facilitate/{}/moderate/", info["moderator_cookie"]),
+                )
+            ):
+                port = app.ports[k % len(app.ports)]
+                specs.insert(
+                    k,
+                    {
+                        "url": f"ws://127.0.0.1:{port}/ws/" + path.format(self.code),
+                        "headers": {
+                            "Origin": f"http://127.0.0.1:{port}",
+                            "Cookie": f"sessionid={cookie}",
+                        },
+                        "board": False,
+                    },
+                )
         # Sockets connect in two halves, and memory per socket is what the second half adds:
         # the first sockets also fill caches and reuse memory freed before them (a server
         # that has served more requests starts with more of it), which would blur the figure.
@@ -405,7 +429,7 @@ class Run:
         t = time.monotonic()
         half = n // 2
         rss_half = rss0
-        for part, (lo, hi) in enumerate(((0, half), (half, n))):
+        for part, (lo, hi) in enumerate(((0, half), (half, len(specs)))):
             count = hi - lo
             n_clients = max(1, math.ceil(count / args.per_client))
             started = []
@@ -482,14 +506,16 @@ class Run:
         timed_out = dict.fromkeys(phases, 0)
         post_ms = {p: [] for p in phases}
         ok = set()
-        # Every student may read every answer (answer-first is off); a board shows the answers
-        # of the question the walk is on, so it must receive exactly those.
+        # Every student may read every answer (answer-first is off), and the console and the
+        # moderator's phone list every one; a board shows the answers of the question the walk
+        # is on (unless the spotlight has the board), so it must receive exactly those.
         boards = sum(r["boards"] for r in results)
         for k, status in self.accepted.items():
             phase = self.phase_of[k]
             if status in (200, 302):
                 accepted[phase] += 1
-                expected[phase] += connected - (0 if self.question_of[k] == self.focus else boards)
+                on_board = self.question_of[k] == self.board_focus
+                expected[phase] += connected - (0 if on_board else boards)
                 ok.add(k)
             elif status == 0:  # no answer within 60 s (a student would give up); may be saved later
                 timed_out[phase] += 1
@@ -624,6 +650,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="under a minute: embedded, N=100")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="the CI gate (make bench-check, under 4 minutes): embedded, 1,000 sockets, steady "
+        "and post now beside the reference; exits non-zero on a clear regression",
+    )
     parser.add_argument("--configs", default="embedded,scale-out")
     parser.add_argument("--sizes", default="", help="comma-separated N (default per config)")
     parser.add_argument("--rate", type=float, default=10.0, help="answers per second, steady")
@@ -663,6 +695,15 @@ def main() -> None:
         )
         args.sizes = args.sizes or "100"
         args.postnow = min(args.postnow, 100)
+    if args.check:
+        args.configs, args.sizes, args.seconds, args.burst, args.recovery = (
+            "embedded",
+            "1000",
+            20,
+            0,
+            0,
+        )
+        args.postnow, args.postnow_seconds, args.no_reference = 1000, 10, False
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     default_sizes = {"embedded": [100, 300, 1000], "scale-out": [100, 300, 1000, 2000]}
     sizes_arg = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -726,6 +767,44 @@ def main() -> None:
     if bad:
         print("MISSING deliveries in: " + ", ".join(f"{r['config']} N={r['n']}" for r in bad))
         sys.exit(1)
+    if args.check:
+        failures = check(all_results[-1], references[1000])
+        for failure in failures:
+            print(f"REGRESSION: {failure}")
+        if failures:
+            sys.exit(1)
+        print("bench-check passed: steady and post now within their bounds, nothing missing")
+
+
+# The gate's bounds, about twice the targets (docs/performance.md) so that noise on a shared
+# machine does not trip them; the tree before issue 24 failed every one.
+CHECK_STEADY_RATIO = 5.0  # steady p99, times the reference's in the same run
+CHECK_POSTNOW_MS = 1500.0  # post now p99
+
+
+def check(result: dict, reference: dict) -> list[str]:
+    """What in `result` is a clear regression (make bench-check)."""
+    failures = []
+    steady, ref_steady = result["steady"]["p99"], reference["steady"]["p99"]
+    if steady > CHECK_STEADY_RATIO * ref_steady:
+        failures.append(
+            f"steady p99 {steady:.0f} ms is over {CHECK_STEADY_RATIO:g}× the reference's "
+            f"{ref_steady:.0f} ms"
+        )
+    postnow = result["postnow"]["p99"]
+    if postnow > CHECK_POSTNOW_MS:
+        failures.append(f"post now p99 {postnow:.0f} ms is over {CHECK_POSTNOW_MS:.0f} ms")
+    for phase in PHASES:
+        if result.get(phase, {}).get("posts") and result[phase]["missing"]:
+            failures.append(f"{result[phase]['missing']} deliveries missing in {phase}")
+        if (
+            result.get(phase, {}).get("posts")
+            and result[phase]["accepted"] < result[phase]["posts"]
+        ):
+            failures.append(
+                f"{phase}: {result[phase]['accepted']} of {result[phase]['posts']} posts accepted"
+            )
+    return failures
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ def test_two_workers_share_one_session(shared_backends):
     )
     info = json.loads(
         subprocess.run(
-            [sys.executable, "bench/prepare.py"],
+            [sys.executable, "bench/prepare.py", "--bare"],
             cwd=ROOT,
             env=full_env,
             check=True,
