@@ -71,18 +71,15 @@ def main() -> None:
     first_q = next(i for i, s in enumerate(steps) if s.kind == "question")
     session = services.step_go(session=session, by=user, to=first_q)
     focus = steps[first_q].number
+    info = {
+        "code": session.code,
+        "session_id": session.pk,
+        "questions": numbers,
+        "focus": focus,
+        "board_answers": True,
+    }
     if "--bare" in sys.argv:  # a bare question, as tests/test_scaleout.py wants it
-        print(
-            json.dumps(
-                {
-                    "code": session.code,
-                    "session_id": session.pk,
-                    "questions": numbers,
-                    "focus": focus,
-                    "board_answers": True,
-                }
-            )
-        )
+        print(json.dumps(info))
         return
 
     services.round_phase(session=session, by=user, number=focus, phase="share", seconds=600)
@@ -120,19 +117,8 @@ def main() -> None:
             identity.MODERATING_KEY: {session.code: link.pk},
         }
     )
-    print(
-        json.dumps(
-            {
-                "code": session.code,
-                "session_id": session.pk,
-                "questions": numbers,
-                "focus": focus,
-                "board_answers": False,
-                "console_cookie": console,
-                "moderator_cookie": moderator,
-            }
-        )
-    )
+    info.update(board_answers=False, console_cookie=console, moderator_cookie=moderator)
+    print(json.dumps(info))
 
 
 if __name__ == "__main__":

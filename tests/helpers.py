@@ -1,6 +1,7 @@
 """Test helpers shared by several test files."""
 
 import threading
+import uuid
 
 from django.db import connection
 
@@ -66,3 +67,41 @@ def as_student(participant):
     identity.remember(django_session, participant)
     django_session.save()
     return client
+
+
+def grow_class(session, *, students: int, answers: int, attended: bool = False) -> None:
+    """Bring the class to `students` and question 1 to `answers` answers, in bulk (students
+    named "Poster…" are left to post themselves). `attended`: every student was here while
+    each open question was open."""
+    from seminar.models import Answer, Attendance, Participant, QuestionState
+
+    have = session.participants.count()
+    Participant.objects.bulk_create(
+        Participant(session=session, name=f"Student {i}") for i in range(have, students)
+    )
+    if attended:
+        states = list(QuestionState.objects.filter(session=session, is_open=True))
+        Attendance.objects.bulk_create(
+            (
+                Attendance(state=s, participant=p)
+                for s in states
+                for p in session.participants.all()
+            ),
+            ignore_conflicts=True,
+        )
+    question = session.guide.questions.get(number=1)
+    writers = list(
+        session.participants.exclude(answers__question=question)
+        .exclude(name__startswith="Poster")
+        .order_by("pk")[: max(0, answers - question.answers.count())]
+    )
+    Answer.objects.bulk_create(
+        Answer(
+            session=session,
+            question=question,
+            participant=p,
+            text=f"Answer of {p.name}: read the diff before you trust it",
+            client_token=uuid.uuid4(),
+        )
+        for p in writers
+    )

@@ -10,33 +10,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from seminar import identity, services
-from seminar.models import Answer, Participant
+from tests.helpers import grow_class
 
 MAX_QUERIES = 10
 
 
 def _grow(session, students: int, answers: int) -> None:
-    """Bring the class to `students` and question 1 to `answers` answers, in bulk."""
-    have = session.participants.count()
-    Participant.objects.bulk_create(
-        Participant(session=session, name=f"Student {i}") for i in range(have, students)
-    )
-    question = session.guide.questions.get(number=1)
-    writers = list(
-        session.participants.exclude(answers__question=question)
-        .exclude(name__startswith="Poster")
-        .order_by("pk")[: max(0, answers - question.answers.count())]
-    )
-    Answer.objects.bulk_create(
-        Answer(
-            session=session,
-            question=question,
-            participant=p,
-            text=f"Answer of {p.name}",
-            client_token=uuid.uuid4(),
-        )
-        for p in writers
-    )
+    grow_class(session, students=students, answers=answers)
 
 
 def _poster(session, name: str) -> Client:

@@ -5,7 +5,6 @@ word cloud on the board, approve-first or not, a spotlight with replies, a conso
 moderator's phone watching). The panels that read the whole class render only for a console
 that is here. The time it takes is bench/run.py's to measure, not a test's."""
 
-import uuid
 from collections import Counter
 
 import pytest
@@ -14,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from seminar import audiences, broadcast, screens, services, ticks
 from seminar.changes import Change
-from seminar.models import Answer, Participant
+from tests.helpers import grow_class
 
 STUDENTS_ONLY = frozenset({audiences.STUDENTS, audiences.BOARD})
 
@@ -71,35 +70,8 @@ def teach(session, facilitator, *, approve_first: bool) -> None:
 
 
 def grow(session, *, students: int, answers: int) -> None:
-    """The class to `students`, present for every question, and question 1 to `answers`."""
-    have = session.participants.count()
-    Participant.objects.bulk_create(
-        Participant(session=session, name=f"Student {i}") for i in range(have, students)
-    )
-    services.connections_seen(channel_names=[])  # nothing else: presence is by Attendance
-    from seminar.models import Attendance, QuestionState
-
-    states = list(QuestionState.objects.filter(session=session))
-    Attendance.objects.bulk_create(
-        (Attendance(state=s, participant=p) for s in states for p in session.participants.all()),
-        ignore_conflicts=True,
-    )
-    question = session.guide.questions.get(number=1)
-    writers = list(
-        session.participants.exclude(answers__question=question)
-        .exclude(name__startswith="Poster")
-        .order_by("pk")[: max(0, answers - question.answers.count())]
-    )
-    Answer.objects.bulk_create(
-        Answer(
-            session=session,
-            question=question,
-            participant=p,
-            text=f"Answer of {p.name}: read the diff before you trust it",
-            client_token=uuid.uuid4(),
-        )
-        for p in writers
-    )
+    """The class to `students`, present for every open question, and question 1 to `answers`."""
+    grow_class(session, students=students, answers=answers, attended=True)
 
 
 def post_tick(session, published, rendered, django_capture_on_commit_callbacks, *, name, here):
