@@ -608,6 +608,11 @@ def question_controls(st: State, state) -> str:
     )
 
 
+def review(st: State, state) -> str:
+    """A question's approve-first queue on the console: how many wait, "Approve all"."""
+    return st.render("seminar/console.html#review", state=state, question=state.question)
+
+
 def missing(st: State, state) -> str:
     return st.render(
         "seminar/console.html#missing",
@@ -683,6 +688,7 @@ def console(st: State) -> dict:
                 "current": st.focus is not None and st.focus.question_id == state.question_id,
                 "controls": question_controls(st, state),
                 "round": round_controls(st, state),
+                "review": review(st, state),
                 "missing": missing(st, state),
                 "cloud": cloud_panel(st, state),
                 "answers": moderation_list(st, state),
@@ -901,6 +907,8 @@ def message(
             add(FACILITATOR, question_controls(st, st.states_by_question[qid]))
         for qid in sorted(c.rounds | c.questions):
             add(FACILITATOR, round_controls(st, st.states_by_question[qid]))
+        for qid in sorted(counts):
+            add(FACILITATOR, review(st, st.states_by_question[qid]))
 
     # Answers, item by item, for whoever may see each
     for answer_id in sorted(c.answers):
