@@ -626,7 +626,10 @@ def participation(st: State) -> str:
     """Who got heard (seminar/participation.py): the facilitator's alone, never rendered for
     the board, the room or a moderator's phone. Silent students here now are marked, so the
     facilitator sees whom to invite."""
-    online = {p.pk for p in st.participants if p.online}
+    if "participants" in st.__dict__:  # read already (who is here): no second query
+        online = {p.pk for p in st.participants if p.online}
+    else:
+        online = set(selectors.online_participant_ids(st.session))
     return st.render(
         "seminar/console.html#participation",
         participation=participation_of(st.session, online=online),

@@ -650,27 +650,7 @@ def reply_post(
                 code="invalid_move",
             )
         text = clean_answer_text(text, noun="reply")
-        parent = (
-            Answer.objects.select_related("question").filter(pk=answer_id, session=session).first()
-        )
-        if parent is None:
-            raise SessionError("That answer does not exist.", code="not_found")
-        if parent.is_reply:
-            raise SessionError(
-                "Reply to the answer itself: replies do not nest.", code="reply_to_reply"
-            )
-        if not parent.shown:
-            raise SessionError(
-                "That answer is not shown to the class, so it cannot take replies.",
-                code="hidden_answer",
-            )
-        if parent.participant_id == participant.pk:
-            raise SessionError(
-                "You cannot reply to your own answer. Edit it instead.", code="own_answer"
-            )
-        state = _open_state(session, parent.question)
-        if not selectors.may_read_answer(session, state, participant, parent):
-            raise SessionError(_unread_message(state, "reply to"), code="forbidden")
+        parent = _replyable(session, participant, answer_id)
         reply = Answer.objects.create(
             session=session,
             question=parent.question,
@@ -690,6 +670,38 @@ def reply_post(
             ),
         )
     return reply, True
+
+
+def _replyable(session: Session, participant: Participant, answer_id: int) -> Answer:
+    """The answer `participant` may reply to now, or the domain error saying why not."""
+    parent = Answer.objects.select_related("question").filter(pk=answer_id, session=session).first()
+    if parent is None:
+        raise SessionError("That answer does not exist.", code="not_found")
+    if parent.is_reply:
+        raise SessionError(
+            "Reply to the answer itself: replies do not nest.", code="reply_to_reply"
+        )
+    if not parent.shown:
+        raise SessionError(
+            "That answer is not shown to the class, so it cannot take replies.",
+            code="hidden_answer",
+        )
+    if parent.participant_id == participant.pk:
+        raise SessionError(
+            "You cannot reply to your own answer. Edit it instead.", code="own_answer"
+        )
+    state = _open_state(session, parent.question)
+    if not selectors.may_read_answer(session, state, participant, parent):
+        raise SessionError(_unread_message(state, "reply to"), code="forbidden")
+    return parent
+
+
+def reply_target(*, participant: Participant, answer_id: int) -> Answer:
+    """The answer a reply form is for, if `participant` may reply to it now (the same checks
+    as `reply_post`, read without a lock: the post checks them again)."""
+    session = participant.session
+    _check_live(session)
+    return _replyable(session, participant, answer_id)
 
 
 def vote_set(*, participant: Participant, answer_id: int, voted: bool | None) -> bool:

@@ -89,15 +89,85 @@ def test_replies_never_count_as_answers(session, thread):
     }
 
 
+def reply_form(client, session, answer, **headers):
+    return client.get(reverse("seminar:reply_post", args=[session.code, answer.pk]), **headers)
+
+
 def test_each_move_has_its_button_and_sentence_starter(session, thread):
-    people, _ = thread
-    page = room(as_student(people["Ben"]), session)
+    """The Reply fold fetches its form when it first opens: each move's button is in it."""
+    people, answers = thread
+    ben = as_student(people["Ben"])
+    (fold,) = lxml.html.document_fromstring(room(ben, session)).xpath(
+        f'//details[@id="reply-{answers["Ava"].pk}"]'
+    )
+    url = reverse("seminar:reply_post", args=[session.code, answers["Ava"].pk])
+    assert fold.get("data-form") == url
+    assert fold.xpath(f'.//a[@href="{url}"]')  # without JavaScript: the form's own page
+    form = reply_form(ben, session, answers["Ava"], **HTMX)
+    assert form.status_code == 200
     for label, starter in [
         ("Build on", "Building on this, "),
         ("Challenge", "I see it differently: "),
         ("Question", "Could you say more about "),
     ]:
-        assert f'data-starter="{starter}" aria-pressed="false">{label}</button>' in page
+        assert f'data-starter="{starter}" aria-pressed="false">{label}</button>' in form.text
+    assert f'hx-post="{url}"' in form.text and 'name="csrfmiddlewaretoken"' in form.text
+
+
+def test_an_answer_sent_to_the_class_carries_its_fold_not_its_form(session, thread):
+    """What every socket gets for one answer stays small: the form comes on demand."""
+    people, answers = thread
+    (item,) = lxml.html.document_fromstring(room(as_student(people["Ben"]), session)).xpath(
+        f'//li[@id="answer-{answers["Ava"].pk}"]'
+    )
+    assert not item.xpath(".//form[contains(@class, 'reply-form')]")
+    assert not item.xpath(".//textarea")
+
+
+def test_without_javascript_the_reply_page_quotes_the_answer_and_posts_it(session, thread):
+    people, answers = thread
+    ben = as_student(people["Ben"])
+    page = reply_form(ben, session, answers["Ava"])
+    assert page.status_code == 200
+    # Names are off in this session, as on the board: the page names nobody.
+    assert "Read the diff." in page.text and "Reply to an answer" in page.text
+    assert "Ava" not in page.text
+    response = ben.post(
+        reverse("seminar:reply_post", args=[session.code, answers["Ava"].pk]),
+        {"move": "question", "text": "Which diff?"},
+    )
+    assert response.status_code == 302
+    assert answers["Ava"].replies.get().text == "Which diff?"
+
+
+@pytest.mark.parametrize(
+    "case, status, message",
+    [
+        ("own", 400, "cannot reply to your own answer"),
+        ("hidden", 409, "not shown to the class"),
+        ("unread", 403, "Answer this question first"),
+        ("closed", 400, "This question is closed"),
+    ],
+)
+def test_a_reply_form_is_refused_with_the_reason_and_no_answer_text(
+    session, facilitator, thread, case, status, message
+):
+    people, answers = thread
+    who, target = people["Ben"], answers["Ava"]
+    if case == "own":
+        target = answers["Ben"]
+    elif case == "hidden":
+        services.answer_set_hidden(
+            session=session, by=facilitator, answer_id=target.pk, hidden=True
+        )
+    elif case == "unread":
+        who = services.participant_join(session=session, name="Dee")
+    elif case == "closed":
+        services.question_set_open(session=session, by=facilitator, number=1, is_open=False)
+    for headers in (HTMX, {}):
+        response = reply_form(as_student(who), session, target, **headers)
+        assert (response.status_code, message in response.text) == (status, True)
+        assert target.text not in response.text
 
 
 def test_without_javascript_a_move_button_sends_the_reply_with_its_move(session, thread):

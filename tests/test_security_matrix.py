@@ -154,6 +154,9 @@ ROWS = [
         {"move": "build", "text": "Me again."},
         students(403, 400, 403, 403),  # own answer: edit it instead
     ),
+    # The reply form a Reply fold fetches (and its page without JavaScript).
+    ("get", "/s/{code}/answers/{theirs}/reply/", {}, students(403, 200, 403, 403)),
+    ("get", "/s/{code}/answers/{mine}/reply/", {}, students(403, 400, 403, 403)),
     # --- the facilitator's console and actions ---
     ("get", "/facilitate/", {}, facilitators(200, 200)),
     ("get", "/facilitate/new/", {}, facilitators(200, 200)),

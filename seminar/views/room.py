@@ -10,7 +10,7 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from seminar import identity, ratelimit, screens, selectors, services
 from seminar.errors import SessionError
@@ -181,12 +181,14 @@ def answer_delete(request, session, participant, pk):
     return _answered(request, session, participant, question.number)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @participant_view
 def reply_post(request, session, participant, pk):
     """Reply to a classmate's answer. The reply shows through the ordered stream (in the
     answer's thread, and in the student's own box); the response only says it went, or why
-    not, in the reply form, whose text stays as typed."""
+    not, in the reply form, whose text stays as typed. GET: the form itself (`reply_form`)."""
+    if request.method == "GET":
+        return reply_form(request, session, participant, pk)
     form = ReplyForm(request.POST)
     form.is_valid()
     data = form.cleaned_data
@@ -205,7 +207,7 @@ def reply_post(request, session, participant, pk):
             return HttpResponse(error.message, status=error.status, content_type="text/plain")
         ctx = {"session": session, "error": error.message, "draft": text, "answer_id": pk}
         ctx |= {"move": data.get("move") or "", "moves": Answer.Move.choices}
-        return render(request, "seminar/reply_refused.html", ctx, status=error.status)
+        return render(request, "seminar/reply.html", ctx, status=error.status)
     if request.htmx:
         said = (
             "Sent. It waits for review, then shows under the answer."
@@ -252,3 +254,18 @@ def seat_choose(request, session, participant, number):
     if request.htmx:
         return HttpResponse(status=204)
     return redirect(f"{session.get_absolute_url()}#q-{number}")
+
+
+def reply_form(request, session, participant, pk):
+    """The reply form of answer `pk`, for a student who may reply to it now: what the Reply
+    fold fetches when it first opens (htmx), or, without JavaScript, a page of its own that
+    quotes the answer. Otherwise the reason, with its status."""
+    try:
+        answer = services.reply_target(participant=participant, answer_id=pk)
+    except SessionError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    if request.htmx:
+        st = screens.State(session, request)
+        return HttpResponse(st.render("seminar/fragments.html#reply-form", answer=answer))
+    ctx = {"session": session, "answer": answer, "answer_id": pk, "moves": Answer.Move.choices}
+    return render(request, "seminar/reply.html", ctx)

@@ -217,14 +217,13 @@
       var twin = el.querySelector("#" + CSS.escape(d.id));
       if (twin) twin.open = d.open;
     });
-    // A reply being written keeps its chosen move and its token.
+    // A reply fold whose form was fetched keeps it as it is: its text, its chosen move and its
+    // token (the new item brings only the fold).
     $all("details.reply-box[id]", old).forEach(function (d) {
       var twin = el.querySelector("#" + CSS.escape(d.id));
-      var move = $("input[type=hidden][name=move]", d).value;
-      if (!twin) return;
-      $("input[type=hidden][name=move]", twin).value = move;
-      $("input[name=client_token]", twin).value = $("input[name=client_token]", d).value;
-      $all(".move-button", twin).forEach(function (b) { b.setAttribute("aria-pressed", b.value === move ? "true" : "false"); });
+      var form = $(".reply-form", d);
+      var slot = twin && $(".reply-slot", twin);
+      if (form && slot) slot.replaceChildren(form);
     });
     // A search typed into a region keeps its text (and keeps filtering the new list).
     $all("input[type=search][id]", old).forEach(function (input) {
@@ -501,6 +500,27 @@
     text.focus();
     text.setSelectionRange(text.value.length, text.value.length);
   });
+
+  /* A Reply fold fetches its form the first time it opens (each answer sent to the whole
+     class then carries a fold, not a form); the link it replaces opens the form on a page of
+     its own where JavaScript is off. */
+  document.addEventListener("toggle", function (evt) {
+    var box = evt.target;
+    if (!box.matches || !box.matches("details.reply-box[data-form]") || !box.open) return;
+    if ($(".reply-form", box) || box.dataset.loading) return;
+    box.dataset.loading = "1";
+    var slot = $(".reply-slot", box);
+    slot.setAttribute("aria-busy", "true");
+    htmx.ajax("GET", box.dataset.form, { target: slot, swap: "innerHTML" }).then(function () {
+      delete box.dataset.loading;
+      slot.removeAttribute("aria-busy");
+      var first = $(".move-button", slot);
+      if (first && box.contains(document.activeElement)) first.focus();
+    }, function () {
+      delete box.dataset.loading;
+      slot.removeAttribute("aria-busy");
+    });
+  }, true);
 
   /* Each reply goes with its own token: a retried request is the same reply, a second reply
      to the same answer is a new one. */
