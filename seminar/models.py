@@ -268,6 +268,14 @@ class Answer(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # Every tick counts a question's answers, waiting ones and answerers
+            # (selectors.question_states): from this index alone, not the rows.
+            models.Index(
+                fields=["question", "session", "reply_to", "hidden", "pending"],
+                name="answer_counts",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["participant", "question"],
