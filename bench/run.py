@@ -650,11 +650,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="under a minute: embedded, N=100")
+    parser.add_argument("--confirming", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--check",
         action="store_true",
-        help="the CI gate (make bench-check, under 4 minutes): embedded, 1,000 sockets, steady "
-        "and post now beside the reference; exits non-zero on a clear regression",
+        help="the CI gate (make bench-check, 2 minutes; 4 when a bound is crossed and a second "
+        "run confirms it): embedded, 1,000 sockets, steady and post now beside the reference; "
+        "exits non-zero on a clear regression",
     )
     parser.add_argument("--configs", default="embedded,scale-out")
     parser.add_argument("--sizes", default="", help="comma-separated N (default per config)")
@@ -769,6 +771,13 @@ def main() -> None:
         sys.exit(1)
     if args.check:
         failures = check(all_results[-1], references[1000])
+        if failures and not args.confirming:
+            # A regression is clear when it shows twice: the reference's own steady p99 moves
+            # between 16 and 22 ms on this shared 2-core machine, and so does a ratio to it.
+            for failure in failures:
+                print(f"over a bound, confirming with a second run: {failure}", flush=True)
+            code = subprocess.run([PY, __file__, "--check", "--confirming"], cwd=ROOT).returncode
+            sys.exit(code)
         for failure in failures:
             print(f"REGRESSION: {failure}")
         if failures:

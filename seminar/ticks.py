@@ -169,8 +169,10 @@ class Ticker:
 
     def behind(self, version: int) -> bool:
         """Whether `version` (the database's, from a heartbeat) is still on its way here."""
-        return self.released is None or version > self.released and bool(
-            self.pending or self.rendering
+        return (
+            self.released is None
+            or version > self.released
+            and bool(self.pending or self.rendering)
         )
 
     def _wake(self) -> None:
