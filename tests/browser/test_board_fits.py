@@ -33,12 +33,22 @@ VISIBLE = """() => Array.from(document.querySelectorAll('#stage li.answer')).fil
 }).map((li) => li.id)"""
 
 
+# board.js lays the stage out again once the fonts have loaded (their metrics change what
+# fits): what a viewer sees is the layout after that, one frame later.
+SETTLED = "() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(r)))"
+
+
+def laid_out(board) -> None:
+    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    board.evaluate(SETTLED)
+
+
 def open_board(pages, server, session, viewport):
     """The board on a projector of this size, live and laid out."""
     board = pages.open("board", viewport=viewport)
     board.goto(f"{server.url}/s/{session.code}/board/")
     wait_live(board)
-    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    laid_out(board)
     return board
 
 
@@ -50,9 +60,11 @@ def open_console(pages, server, session):
     return console
 
 
-def pager_range(board) -> tuple[int, int, int]:
-    """(first, last, total) from "Answers 7–12 of 48" or "Answer 48 of 48"."""
-    text = board.locator("#board-pager").inner_text()
+def pager_range(board, text: str | None = None) -> tuple[int, int, int]:
+    """(first, last, total) from "Answers 7–12 of 48" or "Answer 48 of 48" (`text`: the
+    pager's label as already read, so one reading decides, not two a re-fit may fall between)."""
+    if text is None:
+        text = board.locator("#board-pager").inner_text()
     match = re.search(r"(\d+)–(\d+) of (\d+)", text)
     if match is None:
         single = re.search(r"(\d+) of (\d+)", text)
@@ -156,7 +168,7 @@ def test_quotes_and_people_come_a_page_at_a_time_as_large_as_a_theme(
     services.step_go(session=session, by=by, to=step.index)
     board.reload()
     wait_live(board)
-    expect(board.locator("#stage")).to_have_attribute("data-fitted", "1")
+    laid_out(board)
     assert board.evaluate(ITEM_PX, text) >= theme_px
     seen = []
     for _ in range(items):
@@ -164,7 +176,7 @@ def test_quotes_and_people_come_a_page_at_a_time_as_large_as_a_theme(
         if label == f"All {items} {nouns[0].lower()}":  # a big screen may show them all at once
             first, last, total = 1, items, items
         else:
-            first, last, total = pager_range(board)
+            first, last, total = pager_range(board, label)
             assert label.split()[0] in nouns, label
         assert total == items
         shown = board.evaluate(WHOLE, "#stage [data-pages] > *")
