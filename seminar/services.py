@@ -81,6 +81,8 @@ def _check_moderator(session: Session, by) -> None:
             raise SessionError(
                 "Only this session's facilitators and moderators can do that.", code="forbidden"
             )
+        if not session.is_live:
+            raise SessionError(MODERATOR_ENDED, code="session_ended")
         return
     _check_facilitator(session, by)
 
@@ -750,6 +752,7 @@ def _moderate(
     _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
+        _check_live(session)
         answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
         if answer is None:
             raise SessionError("That answer does not exist.", code="not_found")
@@ -792,6 +795,7 @@ def answer_review(*, session: Session, by, answer_id: int, approve: bool) -> Ans
     _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
+        _check_live(session)
         answer = Answer.objects.select_for_update().filter(pk=answer_id, session=session).first()
         if answer is None:
             raise SessionError("That answer does not exist.", code="not_found")
@@ -819,6 +823,7 @@ def answers_review_all(*, session: Session, by, number: int, approve: bool) -> i
     _check_moderator(session, by)
     with transaction.atomic():
         session = _locked(session)
+        _check_live(session)
         question = _question(session, number)
         waiting = list(
             Answer.objects.select_for_update().filter(
@@ -1256,6 +1261,9 @@ def session_delete(*, session: Session, by) -> None:
 
 MODERATOR_REVOKED = (
     "This moderator link was revoked. Ask the facilitator for a new one if you still moderate."
+)
+MODERATOR_ENDED = (
+    "This session has ended, and its moderator links with it. The facilitator has the summary."
 )
 MODERATOR_TAKEN = (
     "This moderator link is already in use on another device. Ask the facilitator for a new one."

@@ -132,6 +132,36 @@ def test_unknown_revoked_and_ended_links_are_refused_with_a_message(session, fac
     assert refused.value.code == "session_ended"
 
 
+def test_after_the_end_a_claimed_link_moderates_nothing(session, facilitator, owner, held):
+    """Issue 25: a moderator's phone could still pin after End session. Its actions, and its
+    screen, are refused with the reason, like the facilitator's; nothing is written."""
+    _, _, phone = claim(session, facilitator)
+    services.session_end(session=session, by=facilitator)
+    shown, waiting = held["shown"], held["waiting"]
+    before = list(Answer.objects.order_by("pk").values_list("hidden", "pinned", "pending"))
+    version = Session.objects.get().version
+    base = f"/facilitate/{session.code}"
+    actions = [
+        f"{base}/answers/{shown.pk}/pin/",
+        f"{base}/answers/{shown.pk}/hide/",
+        f"{base}/answers/{waiting.pk}/review/",
+        f"{base}/q/1/review/",
+        f"{base}/answers/{shown.pk}/spotlight/",
+        f"{base}/answers/{shown.pk}/discussed/",
+    ]
+    for url in actions:
+        for client in (phone, owner):
+            response = client.post(url, {"value": "1"}, **HTMX)
+            assert response.status_code == 400, (url, response.status_code)
+            assert "This session has ended" in response.content.decode()
+    screen = phone.get(f"{base}/moderate/")
+    assert screen.status_code == 400
+    assert "moderator links with it" in screen.content.decode()
+    assert owner.get(f"{base}/moderate/").status_code == 200  # the facilitator's own view stays
+    assert list(Answer.objects.order_by("pk").values_list("hidden", "pinned", "pending")) == before
+    assert Session.objects.get().version == version
+
+
 def test_guessing_links_is_rate_limited_like_join_codes(session, facilitator, settings):
     settings.SEMINAR_JOIN_RATE = 5
     _, token = services.moderator_link_create(session=session, by=facilitator)
