@@ -316,7 +316,9 @@ def room_answers(st: State, state, *, may_read: bool, marks=None, table: int | N
         names = st.names()
         tablemates = sorted(names.get(pid, "") for pid in members)
         answers = [
-            a for a in st.sorted_answers(state.question_id, "votes") if a.participant_id in members
+            selectors.thread_among(a, members)
+            for a in st.sorted_answers(state.question_id, "votes")
+            if a.participant_id in members
         ]
     elif may_read:
         answers = st.sorted_answers(state.question_id, "votes")
@@ -397,9 +399,29 @@ class Student:
         return {a.pk for a in self.answers.values()} | replies
 
     def box(self, st: "State", question, **kwargs) -> str:
-        """Their own box for `question`: their answer and their replies."""
+        """Their own box for `question`: their answer and their replies, each reply with the
+        words it answers when they may read them now."""
         own = self.answers.get(question.pk)
-        return mine(st, question, own, replies=self.replies.get(question.pk, ()), **kwargs)
+        replies = self.replies.get(question.pk, ())
+        for reply in replies:
+            reply.quote = reply.reply_to.text if self.reads(st, reply.reply_to) else ""
+        return mine(st, question, own, replies=replies, **kwargs)
+
+    def reads(self, st: "State", answer: Answer) -> bool:
+        """May they read this answer now? The one rule for every place a screen shows another
+        student's words: their own always; a classmate's only while it is shown, and as the
+        question's lists allow (a round's Think: none; Pair: their table's; otherwise
+        answer-first's gate). The lists apply it by audience (`readers-Q`, a table's members);
+        a quote in their own box by this."""
+        if answer.participant_id == self.participant.pk:
+            return True
+        if not answer.shown:
+            return False
+        state = st.states_by_question[answer.question_id]
+        if state.phase == "pair":
+            table = self.seats.get(state.question_id)
+            return table is not None and answer.participant_id in st.tables(state).get(table, ())
+        return self.may_read(st, state)
 
     def may_read(self, st: State, state) -> bool:
         return audiences.may_read(
@@ -810,7 +832,7 @@ def message(
     order does not matter. `facts` and `answered` come along when a change may move students
     between the readers and waiting audiences of a question.
     """
-    c = _widened(st, change)
+    c = change
     all_qids = set(st.states_by_question)
     counts = _counted(st, c)
     # Whether students may read a question's answers can change for everyone at once.
@@ -941,7 +963,10 @@ def message(
     # Each student's own things, to their own tabs (rendered once per author, not per socket)
     answered = {}
     own_questions: dict[int, set[int]] = {}
-    for pid, qid in c.own | c.access:
+    # A round's phase or seats, a question closing, answer-first: who may read an answer moved,
+    # and with it the quotes in its repliers' own boxes.
+    own = c.own | (selectors.repliers_to_others(c.rounds | relisted) if students else set())
+    for pid, qid in own | c.access:
         own_questions.setdefault(pid, set()).add(qid)
     # Answer-first: students whose post (or deletion) opened (or closed) a question's gate
     # this tick share one rendering of it, however many posted.
@@ -952,7 +977,7 @@ def message(
         audience = audiences.participant(pid)
         for qid in sorted(own_questions.get(pid, ())):
             state = st.states_by_question[qid]
-            if (pid, qid) in c.own:
+            if (pid, qid) in own:
                 add(audience, student.box(st, state.question))
             if (pid, qid) not in c.access:
                 continue
@@ -999,13 +1024,6 @@ def message(
 EVERYONE_ORDER = (STUDENTS, BOARD, FACILITATOR, MODERATOR)
 
 
-def _widened(st: State, change: Change) -> Change:
-    """Ending a session touches every question and the step."""
-    if change.ended:
-        return change.merge(Change(step=True, settings=True, questions=set(st.states_by_question)))
-    return change
-
-
 def _counted(st: State, c: Change) -> set[int]:
     """The questions whose counts a change may have moved."""
     return c.counts | c.questions | (set(st.states_by_question) if c.presence else set())
@@ -1016,7 +1034,7 @@ def panel_parts(st: State, change: Change, *, here: frozenset[str] = EVERYONE) -
     and key terms, and the board's word cloud. Each reads the whole class or all of a
     question's answers, so under load seminar/ticks.py renders them at most about once a
     second (`refresh`), and only when a console (or a board showing the cloud) is here."""
-    c = _widened(st, change)
+    c = change
     parts = []
     console = FACILITATOR in here
     cloud = BOARD in here and board_cloud(st)

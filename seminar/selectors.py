@@ -1,11 +1,12 @@
 """Reads that pages, snapshots, broadcasts and exports share."""
 
+import copy
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 
 from guide.models import Guide, Question
@@ -256,14 +257,27 @@ def with_threads(answers):
         for reply in replies:
             by_id[reply.reply_to_id].thread.append(reply)
     for answer in answers:
-        shown = [r for r in answer.thread if r.shown]
-        answer.shown_thread = shown
-        answer.move_counts = [
-            (move, label, n)
-            for move, label in Answer.Move.choices
-            if (n := sum(1 for r in shown if r.move == move))
-        ]
+        _count_moves(answer)
     return answers
+
+
+def thread_among(answer: Answer, participant_ids) -> Answer:
+    """A copy of `answer` (from `with_threads`) whose thread keeps only these students'
+    replies: a Pair table reads its own members' words and no one else's."""
+    kept = copy.copy(answer)
+    kept.thread = [r for r in answer.thread if r.participant_id in participant_ids]
+    _count_moves(kept)
+    return kept
+
+
+def _count_moves(answer: Answer) -> None:
+    shown = [r for r in answer.thread if r.shown]
+    answer.shown_thread = shown
+    answer.move_counts = [
+        (move, label, n)
+        for move, label in Answer.Move.choices
+        if (n := sum(1 for r in shown if r.move == move))
+    ]
 
 
 def voted_answer_ids(participant: Participant) -> set[int]:
@@ -298,6 +312,18 @@ def may_read_answer(session: Session, state: QuestionState, participant, answer)
         mine = tables.get(participant.pk)
         return mine is not None and mine == tables.get(answer.participant_id)
     return may_read_answers(session, state, answered_question_ids(participant))
+
+
+def repliers_to_others(question_ids) -> set[tuple[int, int]]:
+    """(student, question) of everyone who replied to a classmate's answer to these
+    questions: their own box quotes it, when they may read it."""
+    if not question_ids:
+        return set()
+    return set(
+        Answer.objects.filter(question_id__in=list(question_ids), reply_to__isnull=False)
+        .exclude(reply_to__participant_id=F("participant_id"))
+        .values_list("participant_id", "question_id")
+    )
 
 
 def tables(state: QuestionState) -> dict[int, list[int]]:

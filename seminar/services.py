@@ -287,13 +287,23 @@ def session_end(*, session: Session, by) -> Session:
         session.ended_at = now
         session.save(update_fields=["ended_at"])
         StepLog.objects.filter(session=session, ended_at__isnull=True).update(ended_at=now)
-        QuestionState.objects.filter(session=session, is_open=True).update(
-            is_open=False, closed_at=now
-        )
-        QuestionState.objects.filter(session=session).exclude(phase="").update(
+        states = QuestionState.objects.filter(session=session)
+        in_round = set(states.exclude(phase="").values_list("question_id", flat=True))
+        states.filter(is_open=True).update(is_open=False, closed_at=now)
+        states.filter(question_id__in=in_round).update(
             phase="", phase_ends_at=None, phase_paused_seconds=None, phase_advances=False
         )
-        _publish(session, Change(ended=True, **_end_spotlight(session, now)))
+        # Everything the end touched, so every screen redraws it: the stage and agenda (step),
+        # the room's rules (settings), every question (closed, and answer-first's gates
+        # open), and every round it stopped.
+        change = Change(
+            ended=True,
+            step=True,
+            settings=True,
+            questions=set(states.values_list("question_id", flat=True)),
+            rounds=in_round,
+        )
+        _publish(session, change.merge(Change(**_end_spotlight(session, now))))
     return session
 
 

@@ -412,7 +412,7 @@ def test_a_repliers_box_follows_the_answer_it_quotes(session, facilitator, threa
     services.answer_review(
         session=session, by=facilitator, answer_id=answers["Ava"].pk, approve=True
     )
-    assert "to “Reworded.”" in broadcasts.html_to(ben_box)
+    assert ">Reworded.</q>" in broadcasts.html_to(ben_box)
     broadcasts.clear()
     services.answer_set_hidden(
         session=session, by=facilitator, answer_id=answers["Ava"].pk, hidden=True

@@ -271,3 +271,83 @@ async def test_a_screen_at_zero_asks_and_the_server_moves_the_round_on(session, 
     frame = await receive_until(board, 'class="is-current">Pair')
     assert 'id="q-1-round"' in frame
     await board.disconnect()
+
+
+def _replied(session, room):
+    """Share: Eli replies to Ava's answer, so his own box quotes it."""
+    ava_answer = Answer.objects.get(participant=room["Ava"], reply_to__isnull=True)
+    services.reply_post(
+        participant=room["Eli"], answer_id=ava_answer.pk, move="build", text="Yes, and more.",
+        client_token=None,
+    )
+    return ava_answer
+
+
+def _everything_eli_gets(session, room, broadcasts) -> str:
+    """Eli's live frames since the last clear, his room page and his /state/ snapshot."""
+    eli = as_student(room["Eli"])
+    facts = screens.State(session).facts
+    his = audiences.of_student(
+        room["Eli"].pk, facts, frozenset(selectors.answered_question_ids(room["Eli"]))
+    )
+    live = "".join(
+        html
+        for message in broadcasts.changes
+        for audience, html in message["parts"]
+        if his & set([audience] if isinstance(audience, str) else audience)
+    )
+    state = eli.get(reverse("seminar:room_state", args=[session.code])).content.decode()
+    return live + page(eli, session) + state
+
+
+def test_think_keeps_the_answer_a_reply_quotes_private(session, facilitator, room, broadcasts):
+    """Issue 25: "Your replies" quoted the answer whatever the phase, so an edit made during
+    Think reached the replier. The quote follows the one rule: may he read it now?"""
+    phase(session, facilitator, "share")
+    ava_answer = _replied(session, room)
+    assert ">Ava thinks so.</q>" in page(as_student(room["Eli"]), session)
+    phase(session, facilitator, "think")
+    broadcasts.clear()
+    services.answer_edit(participant=room["Ava"], answer_id=ava_answer.pk, text="Secret from Ava.")
+    seen = _everything_eli_gets(session, room, broadcasts)
+    assert "Secret from Ava" not in seen
+    assert "Ava thinks so." not in page(as_student(room["Eli"]), session)
+    assert "to an answer you cannot see right now" in page(as_student(room["Eli"]), session)
+    # Share again: the quote is back, as the lists are.
+    broadcasts.clear()
+    phase(session, facilitator, "share")
+    assert ">Secret from Ava.</q>" in broadcasts.html_to(audiences.participant(room["Eli"].pk))
+
+
+def test_pair_shows_a_quote_only_from_the_repliers_table(session, facilitator, room, broadcasts):
+    phase(session, facilitator, "share")
+    ava_answer = _replied(session, room)
+    services.tables_open(session=session, by=facilitator, number=1, count=3)
+    phase(session, facilitator, "pair")
+    for name, table in [("Ava", 1), ("Ben", 2), ("Eli", 2)]:
+        services.seat_choose(participant=room[name], number=1, table=table)
+    # Eli sits apart from Ava: her edit does not reach him, not even as his reply's quote.
+    broadcasts.clear()
+    services.answer_edit(participant=room["Ava"], answer_id=ava_answer.pk, text="Secret from Ava.")
+    seen = _everything_eli_gets(session, room, broadcasts)
+    assert "Secret from Ava" not in seen and ">Ava thinks so.</q>" not in seen
+    assert "to an answer you cannot see right now" in page(as_student(room["Eli"]), session)
+    # Sitting down at Ava's table, he reads her answer, and the quote comes back.
+    broadcasts.clear()
+    services.seat_choose(participant=room["Eli"], number=1, table=1)
+    assert ">Secret from Ava.</q>" in broadcasts.html_to(audiences.participant(room["Eli"].pk))
+
+
+def test_pair_shows_only_the_tables_own_replies(session, facilitator, room):
+    """A thread under a tablemate's answer keeps only the table's replies: a reply written
+    before the round by someone now at another table is not the table's to read."""
+    phase(session, facilitator, "share")
+    _replied(session, room)  # Eli's reply
+    services.tables_open(session=session, by=facilitator, number=1, count=3)
+    phase(session, facilitator, "pair")
+    for name, table in [("Ava", 1), ("Ben", 1), ("Eli", 2)]:
+        services.seat_choose(participant=room[name], number=1, table=table)
+    ben_page = page(as_student(room["Ben"]), session)
+    assert "Ava thinks so." in ben_page and "Yes, and more." not in ben_page
+    services.seat_choose(participant=room["Eli"], number=1, table=1)
+    assert "Yes, and more." in page(as_student(room["Ben"]), session)

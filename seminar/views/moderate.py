@@ -50,11 +50,6 @@ def moderator_required(methods: list[str]):
             if link is not None and link.revoked_at is not None:
                 error = SessionError(services.MODERATOR_REVOKED, code="forbidden")
                 return refused(request, error, "Moderator link revoked")
-            if link is not None and not session.is_live:
-                # A link moderates a live class; what is left after the end (the summary,
-                # the exports) is the facilitators' own.
-                error = SessionError(services.MODERATOR_ENDED, code="session_ended")
-                return refused(request, error, "This session has ended")
             if link is not None:
                 request.moderating = (session, link)
                 return view(request, code, *args, **kwargs)

@@ -142,10 +142,8 @@ def answer_post(request, session, participant, number):
             .select_related("reply_to")
             .order_by("created_at", "pk")
         )
-        html = screens.mine(
-            screens.State(session, request), answer.question, answer, replies=replies
-        )
-        return HttpResponse(html)
+        student = screens.Student(participant, answers=[answer, *replies], voted=set())
+        return HttpResponse(student.box(screens.State(session, request), answer.question))
     return _answered(request, session, participant, number)
 
 
