@@ -21,8 +21,11 @@ class Change:
     ended: bool = False  # the session ended
     board_turn: bool = False  # the console turned the board's page
     spotlight: bool = False  # an answer went on the board for discussion, or came off it
-    # Moderator links made, claimed or revoked: moderators' sockets check theirs again.
-    moderators: bool = False
+    moderators: bool = False  # moderator links made, claimed or revoked (the console's list)
+    # Who may watch changed (sharing removed, a link revoked, an account signed out, its
+    # password changed or deactivated): every console and moderator socket checks its own
+    # access again, and closes if it has none.
+    watchers: bool = False
     questions: set[int] = field(default_factory=set)  # opened or closed (question ids)
     # a round's phase, countdown or seats changed (question ids)
     rounds: set[int] = field(default_factory=set)
@@ -71,6 +74,7 @@ class Change:
             board_turn=self.board_turn or other.board_turn,
             spotlight=self.spotlight or other.spotlight,
             moderators=self.moderators or other.moderators,
+            watchers=self.watchers or other.watchers,
             questions=self.questions | other.questions,
             rounds=self.rounds | other.rounds,
             counts=self.counts | other.counts,

@@ -60,13 +60,16 @@ async def _in_thread(func, *args):
     return await asyncio.ensure_future(database_sync_to_async(func)(*args))
 
 
+# The roles whose access can be taken away while their socket is open (sharing, links,
+# accounts): they check it again on every change that says who may watch, and on a re-sync.
+GUARDED_ROLES = ("facilitator", "moderator")
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     role: str  # "participant" | "board" | "facilitator" | "moderator", from the route
     session_id: int | None = None
     participant_id: int | None = None
-    # A moderator by link (not a signed-in facilitator): re-checked when links change.
-    moderator_link_id: int | None = None
-    _revoked = False  # closed because its moderator link was revoked: deliver nothing more
+    _revoked = False  # closed because it may no longer watch: deliver nothing more
     view: SocketView | None = None
     # Until the snapshot is sent (and while a re-sync is), messages wait in the backlog.
     _busy = True
@@ -148,28 +151,37 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.session_id = session.pk
         if self.role == "board":
             return None
-        browser = self._django_session()
-        if self.role == "facilitator":
-            user = get_user(SimpleNamespace(session=browser))
-            if not session.is_facilitated_by(user):
-                return "Not allowed: sign in as this session's facilitator and reload the page."
-            return None
-        if self.role == "moderator":
-            if session.is_facilitated_by(get_user(SimpleNamespace(session=browser))):
-                return None
-            link = identity.moderator_for(browser, session)
-            if link is None:
-                return "Not allowed: open the moderator link on this device, then reload the page."
-            if link.revoked_at is not None:
-                return services.MODERATOR_REVOKED
-            self.moderator_link_id = link.pk
-            return None
-        participant = identity.participant_for(browser, session)
+        if self.role in GUARDED_ROLES:
+            return self._refusal(session)
+        participant = identity.participant_for(self._django_session(), session)
         if participant is None:
             return "Not allowed: join the session first, then reload the page."
         services.connection_open(participant=participant, channel_name=self.channel_name)
         self.participant_id = participant.pk
         return None
+
+    def _refusal(self, session: Session) -> str | None:
+        """Why this console or moderator socket may not watch `session` now, or None. Read
+        afresh each time, from the browser's Django session as stored: signing out deletes it,
+        a new password or a deactivated account make `get_user` anonymous."""
+        browser = self._django_session()
+        if session.is_facilitated_by(get_user(SimpleNamespace(session=browser))):
+            return None
+        if self.role == "facilitator":
+            return "Not allowed: sign in as this session's facilitator and reload the page."
+        link = identity.moderator_for(browser, session)
+        if link is None:
+            return "Not allowed: open the moderator link on this device, then reload the page."
+        if link.revoked_at is not None:
+            return services.MODERATOR_REVOKED
+        return None
+
+    def _still_allowed(self) -> str | None:
+        """`_refusal` for this socket's session as it is now (gone: refused)."""
+        session = Session.objects.filter(pk=self.session_id).first()
+        if session is None:
+            return "This session was deleted."
+        return self._refusal(session)
 
     def _django_session(self):
         cookies = b"; ".join(v for k, v in self.scope.get("headers", ()) if k == b"cookie")
@@ -178,27 +190,25 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # -- state -------------------------------------------------------------------------------
 
-    def _link_revoked(self) -> bool:
-        from seminar.models import ModeratorLink
-
-        return not ModeratorLink.objects.filter(
-            pk=self.moderator_link_id, revoked_at__isnull=True
-        ).exists()
-
-    async def _check_link_then_send(self, text: str):
-        """Moderator links changed: if this socket's was revoked, say so and close (4403:
-        live.js shows "Not allowed"); else send the frame."""
-        if await _in_thread(self._link_revoked):
-            self._revoked = True
-            await self._error(services.MODERATOR_REVOKED)
-            await self.close(code=4403)
+    async def _check_then_send(self, text: str):
+        """Who may watch changed: if this socket may no longer, say why and close (4403:
+        live.js shows "Not allowed"), before the frame, which may hold what it must not see;
+        else send the frame."""
+        refusal = await _in_thread(self._still_allowed)
+        if refusal is not None:
+            await self._refuse(refusal)
             return
         if text:
             await self.base_send({"type": "websocket.send", "text": text})
 
+    async def _refuse(self, refusal: str):
+        self._revoked = True
+        await self._error(refusal)
+        await self.close(code=4403)
+
     def _snapshot(self) -> dict:
-        if self.moderator_link_id is not None and self._link_revoked():
-            raise PermissionError(services.MODERATOR_REVOKED)
+        if self.role in GUARDED_ROLES and (refusal := self._still_allowed()) is not None:
+            raise PermissionError(refusal)
         st = screens.State.load(self.session_id)
         participant = None
         if self.role == "participant":
@@ -215,10 +225,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             except Session.DoesNotExist:
                 await self.close(code=1000)
                 return
-            except PermissionError as refusal:  # its moderator link was revoked
-                self._revoked = True
-                await self._error(str(refusal))
-                await self.close(code=4403)
+            except PermissionError as refusal:  # its access was taken away
+                await self._refuse(str(refusal))
                 return
             self.view.reset(snapshot)
             self._watch_gap()
@@ -301,8 +309,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if kind == "change":
             text = self.view.take(message)
             self._watch_gap()
-            if self.moderator_link_id is not None and message.get("moderators"):
-                step = self._check_link_then_send(text)
+            if message.get("recheck") and self.role in GUARDED_ROLES:
+                step = self._check_then_send(text)
             elif not text:
                 return
             else:

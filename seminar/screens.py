@@ -1016,8 +1016,8 @@ def message(
         "parts": parts,
         "facts": st.facts.as_message() if (c.questions or c.settings or c.rounds) else None,
         "answered": answered or None,
-        # Moderator links changed: each moderator's socket checks its own is still valid.
-        "moderators": c.moderators,
+        # Who may watch changed: each console and moderator socket checks its own access.
+        "recheck": c.watchers,
     }
 
 

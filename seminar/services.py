@@ -1246,8 +1246,22 @@ def session_share(*, session: Session, by, username: str, shared: bool = True) -
             session.co_facilitators.add(user)
         else:
             session.co_facilitators.remove(user)
-        _publish(session, Change(sharing=True))
+        _publish(session, Change(sharing=True, watchers=not shared))
     return session
+
+
+def account_access_changed(*, user) -> None:
+    """An account signed out, or its password or active flag changed (seminar/accounts.py):
+    every live session it runs or was shared tells its consoles and moderator screens to check
+    who may watch, so one that may no longer closes at once, on every worker."""
+    sessions = Session.objects.filter(ended_at__isnull=True).filter(
+        Q(facilitator_id=user.pk) | Q(co_facilitators__pk=user.pk)
+    )
+    for session_id in set(sessions.values_list("pk", flat=True)):
+        with transaction.atomic():
+            session = Session.objects.select_for_update().filter(pk=session_id).first()
+            if session is not None:  # deleted meanwhile: its sockets were closed then
+                _publish(session, Change(watchers=True))
 
 
 def session_delete(*, session: Session, by) -> None:
@@ -1339,5 +1353,5 @@ def moderator_link_revoke(*, session: Session, by, link_id: int) -> ModeratorLin
             return link
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
-        _publish(session, Change(moderators=True))
+        _publish(session, Change(moderators=True, watchers=True))
     return link

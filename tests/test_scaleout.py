@@ -185,5 +185,18 @@ async def scenario(a, b, code):
     # A student leaving the second worker is counted out on the first.
     await ben_ws.close()
     await frame_with(board, r'id="presence"[^>]*><strong>1</strong>')
+
+    # Signing out through the second worker closes that browser's console on the first.
+    from websockets.exceptions import ConnectionClosed
+
+    console, _ = await socket(a, f"/ws/facilitate/{code}/", fac)
+    status, _ = await http_post(b, "/accounts/logout/", {}, fac)
+    assert status == 302
+    frame, _ = await frame_with(console, r'"error": "Not allowed')
+    try:
+        await asyncio.wait_for(console.recv(), 10)
+        raise AssertionError("the console stayed open after signing out")
+    except ConnectionClosed as closed:
+        assert closed.rcvd.code == 4403
     for ws in (board, ana_ws):
         await ws.close()
