@@ -1,4 +1,5 @@
-"""A rule of the seminar refusing a request anywhere in a view is an answer, never a 500."""
+"""How the app's answers look to the browser: a refusal is an answer, never a 500, and every
+answer says it is the app's own."""
 
 from django.http import HttpResponse
 
@@ -21,3 +22,22 @@ class SessionErrorMiddleware:
                 exception.message, status=exception.status, content_type="text/plain; charset=utf-8"
             )
         return None
+
+
+# live.js swaps an error's body into the page only when it carries this header: a proxy's
+# error page (nginx's 502 while a worker restarts, a gateway timeout) never replaces a form
+# and the text in it.
+OWN_HEADER = "Seminar-App"
+
+
+class MarkOwnResponsesMiddleware:
+    """Marks every response this app makes (outermost, so refusals from any other middleware
+    are marked too)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers[OWN_HEADER] = "1"
+        return response

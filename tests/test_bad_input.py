@@ -581,3 +581,22 @@ def test_a_frame_over_the_servers_limit_closes_only_that_socket(
         other.close()
     finally:
         server.stop()
+
+
+def test_every_answer_of_the_apps_says_it_is_its_own(session, participant, student_client):
+    """live.js puts an error's body in the page only when the app made it (Seminar-App): a
+    proxy's 502 page never replaces a form (issue 25, defect 4). Refusals of every kind carry
+    it: a view's, a middleware's, a 404 and a 405."""
+    from seminar.middleware import OWN_HEADER
+
+    responses = [
+        student_client.get(f"/s/{session.code}/"),
+        student_client.post(f"/s/{session.code}/q/9/answer/", {"text": "x"}, HTTP_HX_REQUEST="true"),
+        student_client.get("/no/such/page/"),
+        student_client.put(f"/s/{session.code}/q/1/answer/"),
+        Client().get("/j/NOPE00"),
+    ]
+    assert {r.status_code for r in responses} >= {200, 404, 405}
+    assert all(r.headers.get(OWN_HEADER) == "1" for r in responses), [
+        (r.status_code, r.headers.get(OWN_HEADER)) for r in responses
+    ]

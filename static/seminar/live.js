@@ -409,7 +409,85 @@
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail.xhr;
     var type = xhr && xhr.getResponseHeader("Content-Type") || "";
-    if (type.indexOf("text/plain") === 0) announce(xhr.responseText);
+    if (ownAnswer(xhr) && type.indexOf("text/plain") === 0) announce(xhr.responseText);
+  });
+
+  /* --- sends that failed: nothing on screen is replaced, nothing typed is lost ---------- */
+
+  /* The app marks its own answers (seminar/middleware.py): only its refusals (4xx) say
+     something to put in the page. Anything else that fails (a proxy's 502 while a worker
+     restarts, a timeout, no network) leaves the form and its text where they are, says it
+     was not sent, and sends it again: by itself, with backoff, when the form carries a
+     client token (the server takes a token once, so a post that did land is not doubled),
+     else when the student presses "Try again". */
+  var RETRIES = [2, 4, 8];  // seconds before each automatic try
+
+  function ownAnswer(xhr) { return !!(xhr && xhr.getResponseHeader("Seminar-App")); }
+  function sourceOf(evt) {
+    var config = evt.detail.requestConfig;
+    return (config && config.elt) || evt.detail.elt || evt.target;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (xhr.status < 400 || (xhr.status < 500 && ownAnswer(xhr))) return;
+    evt.detail.shouldSwap = false;
+    notSent(sourceOf(evt), "The server could not take it just now (error " + xhr.status + ")");
+  });
+  document.addEventListener("htmx:timeout", function (evt) {
+    notSent(sourceOf(evt), "The server took too long to answer");
+  });
+  document.addEventListener("htmx:sendError", function (evt) {
+    notSent(sourceOf(evt), "Could not reach the server");
+  });
+
+  function notSent(elt, why) {
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    if (!form || !form.isConnected) { announce(why + ". Try again in a moment."); return; }
+    var tries = parseInt(form.dataset.tries || "0", 10);
+    var token = $("input[name=client_token]", form);
+    var slot = $(".send-error", form);
+    if (!slot) {
+      slot = document.createElement("div");
+      slot.className = "send-error error";
+      slot.setAttribute("role", "alert");
+      form.appendChild(slot);
+    }
+    var message = document.createElement("p");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "small secondary";
+    button.textContent = "Try again now";
+    button.addEventListener("click", function () { resend(form); });
+    if (token && token.value && tries < RETRIES.length) {
+      form.dataset.tries = String(tries + 1);
+      message.textContent = why + ": not sent yet. Your text is kept; trying again in " +
+        RETRIES[tries] + " s.";
+      window.clearTimeout(form.retryTimer);
+      form.retryTimer = window.setTimeout(function () { resend(form); }, RETRIES[tries] * 1000);
+    } else {
+      message.textContent = why + ": not sent. Your text is kept.";
+      button.textContent = "Try again";
+    }
+    slot.replaceChildren(message, button);
+  }
+
+  function resend(form) {
+    window.clearTimeout(form.retryTimer);
+    if (!form.isConnected || form.classList.contains("htmx-request")) return;
+    if (form.requestSubmit) form.requestSubmit(); else htmx.trigger(form, "submit");
+  }
+
+  /* Sent at last (or answered by the app): the form is itself again. */
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var source = sourceOf(evt);
+    var form = source && source.closest ? source.closest("form") : null;
+    var xhr = evt.detail.xhr;
+    if (!form || !xhr || !xhr.status || (xhr.status >= 400 && !ownAnswer(xhr))) return;
+    delete form.dataset.tries;
+    window.clearTimeout(form.retryTimer);
+    var slot = $(".send-error", form);
+    if (slot) slot.remove();
   });
 
   /* --- drafts: nothing typed is lost to a reload, a swap or a dropped connection -------- */
@@ -439,10 +517,6 @@
     $all("textarea[data-draft]", form).forEach(function (el) {
       try { window.localStorage.removeItem(draftKey(el)); } catch (e) { /* ignore */ }
     });
-  });
-
-  document.addEventListener("htmx:sendError", function () {
-    announce("Could not reach the server. Your text is kept; try again in a moment.");
   });
 
   /* --- rounds: countdowns to the server's deadline ------------------------------------ */
