@@ -37,6 +37,7 @@ run: $(VENV)/.installed .secret_key
 
 test: $(VENV)/.installed
 	@bin/ensure-chromium $(PY)
+	@bin/ensure-nginx
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: $(VENV)/.installed

@@ -186,7 +186,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers them for the proxy to serve (docs/deploy.md); under the checkout
+# unless the deployment says otherwise.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed, compressed files with far-future cache headers, unless running from source.
 STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)

@@ -591,7 +591,9 @@ def test_every_answer_of_the_apps_says_it_is_its_own(session, participant, stude
 
     responses = [
         student_client.get(f"/s/{session.code}/"),
-        student_client.post(f"/s/{session.code}/q/9/answer/", {"text": "x"}, HTTP_HX_REQUEST="true"),
+        student_client.post(
+            f"/s/{session.code}/q/9/answer/", {"text": "x"}, HTTP_HX_REQUEST="true"
+        ),
         student_client.get("/no/such/page/"),
         student_client.put(f"/s/{session.code}/q/1/answer/"),
         Client().get("/j/NOPE00"),

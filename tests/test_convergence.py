@@ -572,8 +572,9 @@ class Classroom(RuleBasedStateMachine):
             return False
         if state.phase == "pair":
             seats = dict(
-                Seat.objects.filter(state=state, participant_id__in=[pid, answer.participant_id])
-                .values_list("participant_id", "table")
+                Seat.objects.filter(
+                    state=state, participant_id__in=[pid, answer.participant_id]
+                ).values_list("participant_id", "table")
             )
             return pid in seats and seats[pid] == seats.get(answer.participant_id)
         if state.phase in ("share", "lock") or not self.session_row().answer_first:

@@ -277,7 +277,10 @@ def _replied(session, room):
     """Share: Eli replies to Ava's answer, so his own box quotes it."""
     ava_answer = Answer.objects.get(participant=room["Ava"], reply_to__isnull=True)
     services.reply_post(
-        participant=room["Eli"], answer_id=ava_answer.pk, move="build", text="Yes, and more.",
+        participant=room["Eli"],
+        answer_id=ava_answer.pk,
+        move="build",
+        text="Yes, and more.",
         client_token=None,
     )
     return ava_answer

@@ -156,4 +156,3 @@ def test_panels_go_out_at_most_once_a_period_and_nothing_held_is_lost(panel_rend
     assert refreshes == [("refresh", 5, [102, 103, 104, 105], frozenset({"facilitator"}))]
     assert [m["version"] for m in sent if m.get("refresh")] == [5]
     assert ticker.idle  # nothing left held
-

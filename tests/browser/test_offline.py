@@ -112,7 +112,6 @@ def _get(url: str, **headers) -> tuple[int, dict, bytes]:
 def test_static_files_are_compressed_and_cached_for_good_in_production(transactional_db, tmp_path):
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.browser.manifest_settings",
         "STATIC_ROOT": str(tmp_path),
         "STATIC_MANIFEST": "1",
         "DEBUG": "0",
@@ -127,9 +126,7 @@ def test_static_files_are_compressed_and_cached_for_good_in_production(transacti
         timeout=120,
     )
     assert (tmp_path / "staticfiles.json").exists()
-    server = start_server(
-        env={k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "STATIC_ROOT", "STATIC_MANIFEST")}
-    )
+    server = start_server(env={k: env[k] for k in ("STATIC_ROOT", "STATIC_MANIFEST")})
     try:
         _, _, html = _get(server.url + "/")
         match = re.search(rb'href="(/static/seminar/app\.[0-9a-f]{12}\.css)"', html)
