@@ -66,7 +66,8 @@ GUARDED_ROLES = ("facilitator", "moderator")
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    role: str  # "participant" | "board" | "facilitator" | "moderator", from the route
+    role: str  # "participant" | "board" | "facilitator" | "moderator"
+    code: str  # the session's join code
     session_id: int | None = None
     participant_id: int | None = None
     _revoked = False  # closed because it may no longer watch: deliver nothing more
@@ -111,10 +112,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 self._gap_timer.cancel()
             self._backlog = None
 
+    def __init__(self, *, role: str, code: str):
+        super().__init__()
+        self.role, self.code = role, code.upper()  # from its path (seminar/routing.py)
+
     async def connect(self):
-        self.role = self.scope["url_route"]["kwargs"]["role"]
-        code = self.scope["url_route"]["kwargs"]["code"].upper()
-        refusal = await _in_thread(self._authorize, code)
+        refusal = await _in_thread(self._authorize, self.code)
         if refusal is not None:
             # Accepted only to say why, then closed: a browser reports a refused handshake
             # to nobody, and live.js shows this message and "Not allowed".

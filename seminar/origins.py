@@ -9,7 +9,6 @@ validator asks, that host must be one of ALLOWED_HOSTS.
 
 from urllib.parse import urlsplit
 
-from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import validate_host
 
@@ -63,17 +62,3 @@ def socket_allowed(scope) -> bool:
     except ValueError:
         return False
     return validate_host(hostname, _allowed_hosts())
-
-
-class SameOriginValidator:
-    """Refuses a websocket from a page of another site before the app sees it. The check is
-    a plain function and this coroutine only awaits the app, so a socket open for a whole
-    lesson keeps nothing of it alive."""
-
-    def __init__(self, application):
-        self.application = application
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "websocket" and not socket_allowed(scope):
-            return await WebsocketDenier()(scope, receive, send)
-        return await self.application(scope, receive, send)

@@ -67,7 +67,7 @@ def frame(version: int) -> str:
 def consumer_with_slow_client():
     """A board's LiveConsumer, at version 0, whose client reads a frame only when the test
     lets it."""
-    consumer = LiveConsumer()
+    consumer = LiveConsumer(role="board", code="TEST00")
     consumer._loop = asyncio.get_running_loop()
     consumer._context = contextvars.copy_context()
     consumer.channel_name = "specific.test!1"

@@ -77,6 +77,17 @@ async def test_foreign_origin_is_refused(session, student_client):
     assert not connected
 
 
+async def test_a_path_where_no_screen_lives_is_refused(session, student_client):
+    for path in (
+        "/ws/nowhere/",
+        f"/ws/s/{session.code}/moderate/",
+        f"/ws/facilitate/{session.code}/board/",
+        f"/ws/s/{session.code}/extra/",
+    ):
+        comm, connected, _ = await connect(path, student_client)
+        assert not connected, path
+
+
 async def refused_with(comm) -> str:
     """A refused socket is told why (live.js shows it), then closed with 4403."""
     error = json.loads((await comm.receive_output(timeout=3))["text"])["error"]

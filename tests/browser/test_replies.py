@@ -110,6 +110,9 @@ def test_students_reply_with_moves_and_every_screen_follows(server, pages):
         "read the diff first.", timeout=LIVE_MS
     )
     expect(board.locator("#stage .spotlight-thread")).to_contain_text("read the diff first.")
+    # The phone's own save has come back too (its box, the edit folded away): the laptop's
+    # frame can arrive before the phone's response on a busy machine.
+    expect(phone.locator("#q-1-mine details.edit-answer[open]")).to_have_count(0, timeout=LIVE_MS)
 
     # Every live page equals its reload.
     for page, region in (
