@@ -808,7 +808,12 @@ def machine_calm(limit: float = 90.0) -> None:
 # The gate's bounds, about twice the targets (docs/performance.md) so that noise on a shared
 # machine does not trip them; the tree before issue 24 failed every one.
 CHECK_STEADY_RATIO = 5.0  # steady p99, times the reference's in the same run
-CHECK_POSTNOW_MS = 1500.0  # post now p99
+CHECK_POSTNOW_MS = 1500.0  # post now p99, on a machine that carries the load...
+# ...and on one that does not: where the reference itself cannot deliver 1,000 posts in 10 s
+# to 1,000 sockets on time (a slower machine: its post-now p99 was 4 to 6 s on one, against
+# 0.05 to 1.8 s on the machine the targets were set on), a fixed bound measures the machine,
+# not the code; the bound is then this many times the reference's p99 in the same run.
+CHECK_POSTNOW_RATIO = 1.5
 
 
 def check(result: dict, reference: dict) -> list[str]:
@@ -820,9 +825,13 @@ def check(result: dict, reference: dict) -> list[str]:
             f"steady p99 {steady:.0f} ms is over {CHECK_STEADY_RATIO:g}× the reference's "
             f"{ref_steady:.0f} ms"
         )
-    postnow = result["postnow"]["p99"]
-    if postnow > CHECK_POSTNOW_MS:
-        failures.append(f"post now p99 {postnow:.0f} ms is over {CHECK_POSTNOW_MS:.0f} ms")
+    postnow, ref_postnow = result["postnow"]["p99"], reference["postnow"]["p99"]
+    bound = max(CHECK_POSTNOW_MS, CHECK_POSTNOW_RATIO * ref_postnow)
+    if postnow > bound:
+        failures.append(
+            f"post now p99 {postnow:.0f} ms is over {bound:.0f} ms (the reference's: "
+            f"{ref_postnow:.0f} ms)"
+        )
     for phase in PHASES:
         if result.get(phase, {}).get("posts") and result[phase]["missing"]:
             failures.append(f"{result[phase]['missing']} deliveries missing in {phase}")

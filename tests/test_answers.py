@@ -374,10 +374,12 @@ def test_each_student_socket_gets_one_frame_per_answer(
     from seminar.delivery import SocketView
 
     ben = services.participant_join(session=session, name="Ben")
+    cleo = services.participant_join(session=session, name="Cléo")
     services.question_set_open(session=session, by=facilitator, number=1, is_open=True)
     services.answer_post(participant=ben, number=1, text="Ben first", client_token=None)
+    services.answer_post(participant=cleo, number=1, text="Cléo’s ‘take’", client_token=None)
     sockets = {}
-    for p in (participant, ben):
+    for p in (participant, ben, cleo):
         view = SocketView("participant", p.pk)
         view.reset(screens.snapshot(screens.State.load(session.pk), "participant", p))
         sockets[p.name] = view
@@ -391,6 +393,9 @@ def test_each_student_socket_gets_one_frame_per_answer(
     assert ben_frame.count("<!--v:") == 1 and ana_frame.count("<!--v:") == 1
     assert f'id="answer-{answer.pk}"' in ben_frame and 'id="q-1-state"' in ben_frame
     assert 'id="q-1-mine"' in ana_frame and f'id="answer-{answer.pk}"' in ana_frame
+    # Another reader's socket sends the very same frame as Ben's, encoded once for both.
+    assert sockets["Cléo"].take(message) is ben_frame
+    assert ben_frame.encode() is ben_frame.encode("utf-8") == str(ben_frame).encode()
 
 
 class TestAnswerRoundTrip(HypothesisTestCase):
