@@ -1,5 +1,7 @@
 """Websocket clients for tests: the real ASGI app, with a browser's cookies and origin."""
 
+import json
+
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
@@ -30,3 +32,18 @@ async def receive_until(comm: WebsocketCommunicator, needle: str, timeout: float
         frame = await comm.receive_from(timeout=timeout)
         if needle in frame:
             return frame
+
+
+async def closed_with_reason(comm: WebsocketCommunicator, reason: str) -> list[str]:
+    """Every frame a socket got until it was closed with 4403 (live.js: "Not allowed"); one of
+    them must have said why, `reason`."""
+    seen = []
+    while True:
+        out = await comm.receive_output(timeout=3)
+        if out["type"] == "websocket.close":
+            assert out["code"] == 4403
+            break
+        seen.append(out["text"])
+    errors = [json.loads(t)["error"] for t in seen if t.startswith("{")]
+    assert any(reason in e for e in errors), errors
+    return seen

@@ -5,6 +5,7 @@ Used by browser tests, crash tests and the scale-out test. The process gets the 
 as the test run (from the environment) plus the test database's name.
 """
 
+import json
 import os
 import signal
 import socket
@@ -109,3 +110,23 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def bare_class(env: dict, *, static: bool = False) -> dict:
+    """Migrate the database `env` names (and collect static files, if asked) and start a
+    class on a bare question there, as bench/prepare.py --bare does; its info (the code)."""
+    full_env = {**os.environ, "SECRET_KEY": "test-only-not-secret", "STATIC_MANIFEST": "0", **env}
+    commands = [["migrate", "--noinput", "-v0"]]
+    if static:
+        commands.append(["collectstatic", "--noinput", "-v0"])
+    for command in commands:
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=full_env, check=True)
+    prepared = subprocess.run(
+        [sys.executable, "bench/prepare.py", "--bare"],
+        cwd=ROOT,
+        env=full_env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(prepared.stdout.strip().splitlines()[-1])

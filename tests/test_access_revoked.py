@@ -8,15 +8,13 @@ frame that carried the change: sharing removed, a link revoked, signing out, a n
 deactivated account. The change travels on the session's stream, so every worker hears it.
 """
 
-import json
-
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from seminar import services
-from tests.live_clients import communicator, receive_until
+from tests.live_clients import closed_with_reason, communicator, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,20 +37,6 @@ async def open_screens(session, client) -> list:
         await receive_until(comm, 'id="answers-1"')
         comms.append(comm)
     return comms
-
-
-async def closed_with_reason(comm, reason: str) -> list[str]:
-    """Everything the socket got until it closed (4403), which must have said `reason`."""
-    seen = []
-    while True:
-        out = await comm.receive_output(timeout=3)
-        if out["type"] == "websocket.close":
-            assert out["code"] == 4403
-            break
-        seen.append(out["text"])
-    errors = [json.loads(t)["error"] for t in seen if t.startswith("{")]
-    assert any(reason in e for e in errors), errors
-    return seen
 
 
 async def after_the_change_nothing_leaks(session, owner, comms, reason) -> None:

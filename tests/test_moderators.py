@@ -12,7 +12,7 @@ from django.test import Client
 from seminar import audiences, identity, screens, services
 from seminar.changes import Change
 from seminar.models import Answer, ModeratorLink, Session
-from tests.live_clients import communicator, receive_until
+from tests.live_clients import closed_with_reason, communicator, receive_until
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -381,14 +381,7 @@ async def test_the_moderators_socket_follows_and_closes_when_revoked(session, fa
     await database_sync_to_async(services.moderator_link_revoke)(
         session=session, by=facilitator, link_id=link.pk
     )
-    seen = []
-    while True:
-        out = await comm.receive_output(timeout=3)
-        if out["type"] == "websocket.close":
-            assert out["code"] == 4403
-            break
-        seen.append(out["text"])
-    assert any("was revoked" in json.loads(t).get("error", "") for t in seen if t[0] == "{")
+    seen = await closed_with_reason(comm, "was revoked")
     everything = "".join(frames + seen)
     assert 'id="q-1-state"' in everything  # the counts follow
     for private in ('id="notes"', 'id="people"', 'id="sharing"', 'id="moderators"', "Private."):

@@ -13,14 +13,12 @@ never skipped) without them, like the scale-out test.
 """
 
 import http.client
-import json
 import os
 import re
 import secrets
 import shutil
 import ssl
 import subprocess
-import sys
 import time
 import urllib.parse
 import uuid
@@ -28,7 +26,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.servers import ROOT, Server, free_port
+from tests.servers import ROOT, Server, bare_class, free_port
 from tests.test_scaleout import shared_backends  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.scaleout
@@ -183,18 +181,7 @@ def test_a_class_through_the_guides_own_nginx_conf(shared_backends, tmp_path):  
         "SEMINAR_JOIN_RATE": "1000",
         "BENCH_FACILITATOR_PASSWORD": PASSWORD,
     }
-    full_env = {**os.environ, "SECRET_KEY": "test-only-not-secret", **env}
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=full_env, check=True)
-    prepared = subprocess.run(
-        [sys.executable, "bench/prepare.py", "--bare"],
-        cwd=ROOT,
-        env=full_env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    code = json.loads(prepared.stdout.strip().splitlines()[-1])["code"]
+    code = bare_class(env, static=True)["code"]
     workers = [Server(env=env, log_name=f"nginx-worker-{i}").start() for i in (1, 2)]
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(

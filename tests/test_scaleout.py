@@ -6,17 +6,14 @@ with several workers is a supported configuration, so it is always tested.
 """
 
 import asyncio
-import json
 import os
 import re
 import secrets
-import subprocess
-import sys
 import urllib.parse
 
 import pytest
 
-from tests.servers import ROOT, Server
+from tests.servers import Server, bare_class
 
 pytestmark = pytest.mark.scaleout
 
@@ -115,25 +112,7 @@ def test_two_workers_share_one_session(shared_backends):
         "SEMINAR_JOIN_RATE": "1000",
         "BENCH_FACILITATOR_PASSWORD": "scale-out-test-pass",
     }
-    full_env = {**os.environ, "SECRET_KEY": "test-only-not-secret", "STATIC_MANIFEST": "0", **env}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=full_env,
-        check=True,
-    )
-    info = json.loads(
-        subprocess.run(
-            [sys.executable, "bench/prepare.py", "--bare"],
-            cwd=ROOT,
-            env=full_env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    info = bare_class(env)
     code = info["code"]
     first = Server(env=env, log_name="scaleout-a").start()
     second = Server(env=env, log_name="scaleout-b").start()
