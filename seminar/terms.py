@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 # The board shows this many terms at most: enough for a cloud, few enough to read at once.
 LIMIT = 40
@@ -103,7 +104,10 @@ def singular(word: str) -> str:
     return word
 
 
-def words(text: str) -> list[tuple[str, str]]:
+# Key terms are counted again from every answer whenever a question's answers change (once
+# a second under load, seminar/ticks.py); an answer's words are read once while it is recent.
+@lru_cache(maxsize=8192)
+def words(text: str) -> tuple[tuple[str, str], ...]:
     """(key, as written) for each word of `text` that can be a term, in order."""
     text = unicodedata.normalize("NFKC", text or "").translate(_APOSTROPHES)
     out = []
@@ -118,7 +122,7 @@ def words(text: str) -> list[tuple[str, str]]:
         written = match.group()
         written = written[:-2] if written.lower().endswith("'s") else written.rstrip("'")
         out.append((key, written))
-    return out
+    return tuple(out)
 
 
 def keys(text: str) -> list[str]:
