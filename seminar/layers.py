@@ -32,7 +32,7 @@ from channels_redis.pubsub import (
 )
 from channels_redis.utils import _wrap_close
 
-from seminar import audiences
+from seminar import audiences, turns
 from seminar.ticks import Ticker
 
 log = logging.getLogger(__name__)
@@ -123,15 +123,17 @@ class DirectDelivery:
 
     def _deliver(self, members, message: dict, enqueue) -> None:
         direct = self._direct
-        for channel in list(members):
-            consumer = direct.get(channel)
-            if consumer is None:
-                enqueue(channel)
-                continue
-            try:
-                consumer.deliver(message)
-            except Exception:
-                log.exception("Delivery to %s failed", channel)
+        members = list(members)
+        with turns.fan_out(len(members)):
+            for channel in members:
+                consumer = direct.get(channel)
+                if consumer is None:
+                    enqueue(channel)
+                    continue
+                try:
+                    consumer.deliver(message)
+                except Exception:
+                    log.exception("Delivery to %s failed", channel)
 
 
 class SeminarChannelLayer(DirectDelivery, InMemoryChannelLayer):

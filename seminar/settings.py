@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: nothing of a request runs beside a tick's frames going out (seminar/turns.py).
+    "seminar.turns.AfterTheFanOutMiddleware",
     "seminar.middleware.MarkOwnResponsesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

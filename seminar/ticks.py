@@ -10,10 +10,14 @@ process (small messages from seminar/broadcast.py) wait in its `Ticker`:
   `Change` and rendered once (seminar/screens.py `message`), so each socket gets one frame
   per tick carrying every change since the last, in version order; counts and the "not
   answered yet" lines are rendered once per tick, not once per post;
-- while ticks carry several changes (changes arrive faster than a tick is rendered and
-  sent), the tick stretches to LOAD times what the last one cost here, up to MAX_TICK: a
-  large class gets fewer, fuller frames, and the posts themselves keep most of the server;
-  at a steady trickle each change still goes out on its own, at once;
+- while changes arrive more than OVERLOAD times faster than ticks could carry them one by
+  one (over the last RATE_SECONDS), the tick stretches to LOAD times what the last one cost
+  here, up to MAX_TICK: a large class gets fewer, fuller frames, and the posts themselves
+  keep most of the server. Below that rate ticks follow each other as soon as changes
+  are there, each carrying what arrived during the one before: a tick that happened to
+  carry two changes does not stretch the next one (it did, and a stretched tick collects
+  more changes, so a room at a steady trickle stayed stretched, each answer waiting three
+  ticks' cost on a machine where a tick cost about as long as the gap between answers);
 - changes are taken strictly in version order: one that arrives after a gap (concurrent
   commits, several workers) waits for the missing ones; if they have not come within
   GAP_SECONDS, every socket of the session here re-syncs from a snapshot;
@@ -28,21 +32,24 @@ What a tick renders is bounded by what this process shows, not by the features t
   a socket here (a console, a moderator's phone, a board, students) before each render;
 - the panels that read the whole class or all of a question's answers (the console's who is
   here, not answered yet, Participation and key terms, the board's word cloud) render at most
-  once per PANEL_SECONDS: the first change after a quiet second brings them at once, later
-  ones are held (`Panels`) and go out together, as a `refresh` of the version every socket
-  here is at, when the second is up. Measured at 1,000 students (issue 24), they cost more
-  per render than all of a post's other regions together.
+  once per PANEL_SECONDS, and never in a tick's own message: they go out as a `refresh` of
+  the version every socket here is at, right after the tick's frames when the first change
+  after a quiet second brings them, else together with everything held (`Panels`) once the
+  second is up. Measured at 1,000 students (issue 24), they cost more per render than all
+  of a post's other regions together; rendered inside the tick, that cost was added to
+  every student's wait for the answer.
 """
 
 import asyncio
 import logging
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
-from seminar import screens
+from seminar import screens, turns
 from seminar.changes import Change
 from seminar.delivery import GAP_SECONDS
 from seminar.models import Session
@@ -55,6 +62,10 @@ _renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seminar-render
 # SEMINAR_TICK and at most MAX_TICK: answers still reach every screen well within a second.
 LOAD = 3.0
 MAX_TICK = 0.5
+# Ticks stretch when changes come this many times faster than ticks could send them one by
+# one, counted over the last RATE_SECONDS.
+OVERLOAD = 2.0
+RATE_SECONDS = 1.0
 # The panels (screens.panel_parts) render at most once per this many seconds.
 PANEL_SECONDS = 1.0
 
@@ -66,16 +77,15 @@ def render(
     change: Change,
     *,
     here: frozenset[str] = screens.EVERYONE,
-    panels=screens.TOGETHER,
 ) -> dict | None:
     """The message bringing every socket of the session from `first - 1` to `last` (None if
     the session is gone: its sockets are closed by `broadcast.gone`), for the audiences `here`,
-    with the panels of `panels` (see `screens.message`)."""
+    without the panels: they follow as a refresh (`render_refresh`)."""
     try:
         st = screens.State.load(session_id)
     except Session.DoesNotExist:
         return None
-    return screens.message(st, first, last, change, here=here, panels=panels)
+    return screens.message(st, first, last, change, here=here, panels=None)
 
 
 def render_refresh(
@@ -90,6 +100,7 @@ def render_refresh(
 
 
 def _in_job(func, *args, **kwargs):
+    turns.wait_for_fan_out()  # another session's frames going out: after them
     close_old_connections()
     try:
         return func(*args, **kwargs)
@@ -99,12 +110,15 @@ def _in_job(func, *args, **kwargs):
 
 class Panels:
     """The panels' changes, let through at most once per PANEL_SECONDS: `take` returns what to
-    render with this tick (None: hold it), `flush` what is held once its time has come."""
+    render after this tick (None: hold it), `flush` what is held once its time has come, and
+    `defer` holds what was due again, behind the changes waiting for the next tick, for at
+    most one more period."""
 
     def __init__(self, interval: float | None = None):
         self.interval = PANEL_SECONDS if interval is None else interval
         self.held: Change | None = None
-        self.last = -1e9  # when panels were last rendered
+        self.last = -1e9  # when panels were last let through
+        self.deferred: float | None = None  # since when the due panels have been waiting
 
     def take(self, change: Change, now: float) -> Change | None:
         merged = change if self.held is None else self.held.merge(change)
@@ -113,6 +127,21 @@ class Panels:
             return merged
         self.held = merged
         return None
+
+    def defer(self, change: Change, now: float) -> bool:
+        """Hold `change` (just let through) again, still due: False once it has waited a
+        period, when it must go whatever is waiting."""
+        if self.deferred is None:
+            self.deferred = now
+        elif now - self.deferred >= self.interval:
+            self.deferred = None
+            return False
+        self.held = change if self.held is None else change.merge(self.held)
+        self.last = now - self.interval
+        return True
+
+    def rendered(self) -> None:
+        self.deferred = None
 
     def due_in(self, now: float) -> float | None:
         """Seconds until what is held may go (None: nothing is held)."""
@@ -152,7 +181,7 @@ class Ticker:
         self.rendering = False
         self._last_start = -1e9
         self._cost = 0.0  # seconds the last tick took, from its start to its frames sent
-        self._coalescing = False  # the last tick carried several changes
+        self._arrivals: deque[float] = deque()  # when changes came, over RATE_SECONDS
         self._timer: asyncio.TimerHandle | None = None
         self._gap_timer: asyncio.TimerHandle | None = None
 
@@ -165,7 +194,16 @@ class Ticker:
         if self.released is not None and version <= self.released:
             return
         self.pending[version] = Change.from_message(message.get("change") or {})
+        self._arrivals.append(self.loop.time())
         self._wake()
+
+    def _overloaded(self, now: float) -> bool:
+        """Changes come OVERLOAD times faster than ticks of the last one's cost could send
+        them one by one."""
+        arrivals = self._arrivals
+        while arrivals and arrivals[0] < now - RATE_SECONDS:
+            arrivals.popleft()
+        return len(arrivals) * self._cost > OVERLOAD * RATE_SECONDS
 
     def behind(self, version: int) -> bool:
         """Whether `version` (the database's, from a heartbeat) is still on its way here."""
@@ -187,7 +225,7 @@ class Ticker:
             self._timer = None
         if self._run():
             tick = settings.SEMINAR_TICK
-            if self._coalescing:
+            if self._overloaded(now):
                 tick = min(MAX_TICK, max(tick, LOAD * self._cost))
             wait = self._last_start + tick - now
         elif self.pending and self._gap_timer is None:
@@ -220,8 +258,7 @@ class Ticker:
             if panels is not None:
                 # Nothing new since: the held panels, for the sockets at `released`.
                 self.rendering = True
-                job = (render_refresh, self.session_id, self.released, panels)
-                self.loop.create_task(self._render(job, self.released, self.released))
+                self.loop.create_task(self._refresh(self.released, panels))
             else:
                 self._wake()
             return
@@ -232,30 +269,48 @@ class Ticker:
         for version in run:
             change = change.merge(self.pending.pop(version))
         first, last = run[0], run[-1]
-        self._coalescing = last > first
         self.released = last
         self.rendering = True
         self._last_start = now
-        job = (render, self.session_id, first, last, change)
-        self.loop.create_task(self._render(job, first, last, panels=self.panels.take(change, now)))
+        self.loop.create_task(self._tick(first, last, change, self.panels.take(change, now)))
 
-    async def _render(self, job: tuple, first: int, last: int, **kwargs) -> None:
+    async def _tick(self, first: int, last: int, change: Change, panels: Change | None) -> None:
+        try:
+            await self._send((first, last), render, self.session_id, first, last, change)
+            self._cost = self.loop.time() - self._last_start
+            # The class has its frames: the panels follow, as a refresh of `last`, so their
+            # reading of the whole class never holds an answer back; and if more changes
+            # came meanwhile, after their tick (for at most a period).
+            if panels is not None and not (
+                self._run() and self.panels.defer(panels, self.loop.time())
+            ):
+                await self._send((last, last), render_refresh, self.session_id, last, panels)
+                self.panels.rendered()
+        finally:
+            self.rendering = False
+        self._wake()
+
+    async def _refresh(self, version: int, panels: Change) -> None:
+        try:
+            await self._send((version, version), render_refresh, self.session_id, version, panels)
+            self.panels.rendered()
+        finally:
+            self.rendering = False
+        self._wake()
+
+    async def _send(self, versions: tuple[int, int], job, *args) -> None:
+        """`job(*args)` (the message for `versions`) on the render thread, then delivered."""
         try:
             message = await sync_to_async(_in_job, thread_sensitive=False, executor=_renderer)(
-                *job, here=self.here(), **kwargs
+                job, *args, here=self.here()
             )
         except Exception:
             log.exception(
-                "Rendering versions %d-%d of session %s failed", first, last, self.session_id
+                "Rendering versions %d-%d of session %s failed", *versions, self.session_id
             )
             message = {"type": "live.resync"}
-        finally:
-            self.rendering = False
         if message is not None:
             self.deliver(message)
-        if job[0] is render:  # a refresh says nothing of how long a tick takes
-            self._cost = self.loop.time() - self._last_start
-        self._wake()
 
     def _gap_expired(self) -> None:
         self._gap_timer = None

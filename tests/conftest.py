@@ -44,7 +44,8 @@ def guide(db):
 @pytest.fixture
 def broadcasts(monkeypatch, transactional_db):
     """Capture every message published to a session's stream, in order, each change rendered
-    as a quiet room's tick renders it: at once, on its own (tests/live_model.Published).
+    as a quiet room's tick renders it: at once, on its own, then the refresh of the panels it
+    touched (tests/live_model.Published).
 
     Transactional, so changes are published on commit exactly as in production."""
     from seminar import broadcast
@@ -56,6 +57,8 @@ def broadcasts(monkeypatch, transactional_db):
     def capture(session_id, message):
         published = Published(session_id, message)
         sent.append(published.rendered if published.rendered is not None else message)
+        if published.panels is not None:
+            sent.append(published.panels)
 
     monkeypatch.setattr(broadcast, "send", capture)
     return sent

@@ -309,16 +309,18 @@ class Screen:
 
 class Published:
     """What the stream carried for one change: the raw message, and its rendering at the
-    moment it was published (what a quiet room's tick renders at once)."""
+    moment it was published (what a quiet room's tick renders at once), with the refresh of
+    the panels it touched that follows it (None: none here)."""
 
     def __init__(self, session_id: int, message: dict):
         self.session_id = session_id
         self.message = message
-        self.rendered = None
+        self.rendered = self.panels = None
         if message.get("type") == "change":
             v = message["version"]
             change = Change.from_message(message["change"])
             self.rendered = ticks.render(session_id, v, v, change)
+            self.panels = ticks.render_refresh(session_id, v, change)
 
 
 class Network:
@@ -364,10 +366,15 @@ class Network:
             first, last = run[0].message["version"], run[-1].message["version"]
             self.clock += self.random.choice((0.05, 0.3, 0.6))
             panels = self.panels.take(merged, self.clock)
-            rendered = ticks.render(run[0].session_id, first, last, merged, panels=panels)
+            rendered = ticks.render(run[0].session_id, first, last, merged)
             if rendered is not None:
                 out.append(rendered)
                 self.coalesced += first != last
+            if panels is not None:  # due: they follow the tick at once, as its refresh
+                refresh = ticks.render_refresh(run[0].session_id, last, panels)
+                if refresh is not None:
+                    out.append(refresh)
+                    self.refreshes += 1
         if changes:
             self.clock += ticks.PANEL_SECONDS  # time passes: what is held goes out
             held = self.panels.flush(self.clock)
@@ -378,14 +385,30 @@ class Network:
                     self.refreshes += 1
         return out
 
+    def _quiet_panels(self, published: list[Published]) -> list[dict]:
+        """The quiet process's refreshes, one per change, each right after its tick: as one
+        refresh of the last version, rendered now (a socket there applies it; a socket whose
+        frames came out of order or were dropped is at another version, and re-syncs)."""
+        changes = [p for p in published if p.panels is not None]
+        if not changes:
+            return []
+        merged = Change()
+        for p in changes:
+            merged = merged.merge(Change.from_message(p.message["change"]))
+        last = max(p.message["version"] for p in published if p.rendered is not None)
+        refresh = ticks.render_refresh(changes[0].session_id, last, merged)
+        return [] if refresh is None else [refresh]
+
     def deliver(self, published: list[Published], screens_: list[Screen]) -> None:
         quiet = [p.rendered for p in published if p.rendered is not None]
+        quiet_panels = self._quiet_panels(published)
         busy = self._ticks(published)
         for screen in screens_:
             if self.random.random() < 0.5:
                 batch = list(quiet)
                 if len(batch) > 1 and self.random.random() < self.shuffle:
                     self.random.shuffle(batch)
+                batch += quiet_panels
             else:
                 batch = busy
             for message in batch:

@@ -20,7 +20,7 @@ def renders(monkeypatch, settings):
     settings.SEMINAR_TICK = 0.05
     asked = []
 
-    def render(session_id, first, last, merged, *, here, panels):
+    def render(session_id, first, last, merged, *, here):
         time.sleep(0.05)
         asked.append((first, last, sorted(merged.answers)))
         return {"type": "change", "from": first, "version": last, "parts": []}
@@ -72,7 +72,54 @@ def test_changes_arriving_during_a_render_go_out_as_one_frame(renders):
 
     sent = asyncio.run(scenario())
     assert spans(sent) == [(1, 1), (2, 41)]
-    assert renders[1] == (2, 41, list(range(102, 142)))  # every change, merged, rendered once
+    ticks_rendered = [r for r in renders if r[0] != "refresh"]
+    # Every change, merged, rendered once.
+    assert ticks_rendered[1] == (2, 41, list(range(102, 142)))
+
+
+def test_a_trickle_goes_out_change_by_change_after_a_tick_that_carried_two(renders):
+    """Two answers that happen to arrive during one render share a frame; the room is not
+    busy, so the answers after them still go out one by one, at once (a tick that carried
+    several changes used to stretch the next, which then carried several too, and so on)."""
+
+    async def scenario():
+        sent = []
+        ticker = ticks.Ticker(1, asyncio.get_running_loop(), sent.append)
+        ticker.take(change(1))
+        await asyncio.sleep(0.01)  # version 1 is being rendered
+        ticker.take(change(2))
+        ticker.take(change(3))
+        await asyncio.sleep(0.15)
+        for version in range(4, 10):  # about eight a second, each rendered in 50 ms
+            ticker.take(change(version))
+            await asyncio.sleep(0.12)
+        await asyncio.sleep(0.3)
+        return sent
+
+    sent = asyncio.run(scenario())
+    assert spans(sent) == [(1, 1), (2, 3)] + [(v, v) for v in range(4, 10)]
+
+
+def test_a_flood_of_changes_stretches_the_ticks(renders):
+    """Changes arriving far faster than ticks could carry them one by one (a whole class
+    posting at once): fewer, fuller frames, each tick LOAD times the last one's cost apart,
+    and every change in them once, in order."""
+
+    async def scenario():
+        sent = []
+        ticker = ticks.Ticker(1, asyncio.get_running_loop(), sent.append)
+        for version in range(1, 201):  # 200 in about a second
+            ticker.take(change(version))
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(1.0)
+        return sent
+
+    sent = asyncio.run(scenario())
+    covered = [v for first, last in spans(sent) for v in range(first, last + 1)]
+    assert covered == list(range(1, 201))
+    # Ticks of 50 ms back to back would carry about ten changes each; stretched, about 30.
+    sizes = sorted(last - first + 1 for first, last in spans(sent))
+    assert sizes[len(sizes) // 2] >= 20, spans(sent)
 
 
 def test_versions_out_of_order_wait_for_each_other(renders):
@@ -109,14 +156,14 @@ def test_a_version_that_never_arrives_resyncs_the_sockets(renders, monkeypatch):
 
 @pytest.fixture
 def panel_renders(monkeypatch, settings):
-    """What each tick was asked to render the panels for (None: held back), and each
-    refresh; renders take 10 ms."""
+    """Each tick and each refresh (what its panels were rendered for) in the order asked;
+    renders take 10 ms."""
     settings.SEMINAR_TICK = 0.05
     asked = []
 
-    def render(session_id, first, last, merged, *, here, panels):
+    def render(session_id, first, last, merged, *, here):
         time.sleep(0.01)
-        asked.append(("tick", first, last, None if panels is None else sorted(panels.answers)))
+        asked.append(("tick", first, last))
         return {"type": "change", "from": first, "version": last, "parts": []}
 
     def render_refresh(session_id, version, panels, *, here):
@@ -133,8 +180,9 @@ def panel_renders(monkeypatch, settings):
 
 def test_panels_go_out_at_most_once_a_period_and_nothing_held_is_lost(panel_renders):
     """A steady trickle: every change goes out at once, but the panels (Participation, not
-    answered yet, key terms, the word cloud) render with the first, then once the period is
-    up, for everything held meanwhile, as a refresh of the version the sockets are at."""
+    answered yet, key terms, the word cloud) only as refreshes of the version the sockets are
+    at: right after the first change's frames, then once the period is up, for everything
+    held meanwhile. A tick's own message never waits for them."""
 
     async def scenario():
         sent = []
@@ -149,10 +197,71 @@ def test_panels_go_out_at_most_once_a_period_and_nothing_held_is_lost(panel_rend
 
     sent, ticker = asyncio.run(scenario())
     assert spans(sent) == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
-    ticks_asked = [a for a in panel_renders if a[0] == "tick"]
-    assert ticks_asked[0] == ("tick", 1, 1, [101])  # a quiet room's change: panels at once
-    assert all(a[3] is None for a in ticks_asked[1:])  # held back within the period
+    console = frozenset({"facilitator"})
+    assert panel_renders[:2] == [
+        ("tick", 1, 1),
+        ("refresh", 1, [101], console),  # a quiet room's change: its panels follow at once
+    ]
     refreshes = [a for a in panel_renders if a[0] == "refresh"]
-    assert refreshes == [("refresh", 5, [102, 103, 104, 105], frozenset({"facilitator"}))]
-    assert [m["version"] for m in sent if m.get("refresh")] == [5]
+    # Held back within the period, then everything held, once.
+    assert refreshes[1:] == [("refresh", 5, [102, 103, 104, 105], console)]
+    assert [(m["version"], m.get("refresh")) for m in sent] == [
+        (1, None),
+        (1, True),
+        (2, None),
+        (3, None),
+        (4, None),
+        (5, None),
+        (5, True),
+    ]
     assert ticker.idle  # nothing left held
+
+
+def test_the_panels_wait_for_the_changes_queued_behind_their_tick(panel_renders):
+    """A change arriving while a tick renders goes out before that tick's panels: the panels
+    read the whole class, and an answer does not wait for them. They follow, with its own."""
+
+    async def scenario():
+        sent = []
+        ticker = ticks.Ticker(
+            1, asyncio.get_running_loop(), sent.append, here=lambda: frozenset({"facilitator"})
+        )
+        ticker.take(change(1))
+        await asyncio.sleep(0.005)  # version 1 is being rendered
+        ticker.take(change(2))
+        await asyncio.sleep(0.5)
+        return sent, ticker
+
+    sent, ticker = asyncio.run(scenario())
+    assert panel_renders == [
+        ("tick", 1, 1),
+        ("tick", 2, 2),
+        ("refresh", 2, [101, 102], frozenset({"facilitator"})),
+    ]
+    assert [(m["version"], m.get("refresh")) for m in sent] == [(1, None), (2, None), (2, True)]
+    assert ticker.idle
+
+
+def test_panels_wait_behind_changes_for_at_most_a_period(panel_renders):
+    """Under a stream of changes that never leaves the ticker idle, the panels still go out
+    about once a period."""
+
+    async def scenario():
+        sent = []
+        ticker = ticks.Ticker(
+            1, asyncio.get_running_loop(), sent.append, here=lambda: frozenset({"facilitator"})
+        )
+        for version in range(1, 41):  # one every 25 ms: always one waiting behind a tick
+            ticker.take(change(version))
+            await asyncio.sleep(0.025)
+        await asyncio.sleep(0.5)
+        return sent
+
+    sent = asyncio.run(scenario())
+    covered = [v for first, last in spans(sent) for v in range(first, last + 1)]
+    assert covered == list(range(1, 41))
+    refreshes = [a for a in panel_renders if a[0] == "refresh"]
+    # About a second of changes with a period of 0.3 s: the panels went out more than once
+    # before the end, and every change's panels went out.
+    assert len(refreshes) >= 3, panel_renders
+    assert sorted(v for r in refreshes for v in r[2]) == list(range(101, 141))
