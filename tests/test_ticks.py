@@ -97,7 +97,12 @@ def test_a_trickle_goes_out_change_by_change_after_a_tick_that_carried_two(rende
         return sent
 
     sent = asyncio.run(scenario())
-    assert spans(sent) == [(1, 1), (2, 3)] + [(v, v) for v in range(4, 10)]
+    assert spans(sent)[:2] == [(1, 1), (2, 3)]
+    covered = [v for first, last in spans(sent) for v in range(first, last + 1)]
+    assert covered == list(range(1, 10))
+    # Stretched, they would go out in pairs; one by one, only a render slowed by a busy
+    # machine may let two meet.
+    assert sum(1 for first, last in spans(sent)[2:] if last > first) <= 1, spans(sent)
 
 
 def test_a_flood_of_changes_stretches_the_ticks(renders):
@@ -108,18 +113,22 @@ def test_a_flood_of_changes_stretches_the_ticks(renders):
     async def scenario():
         sent = []
         ticker = ticks.Ticker(1, asyncio.get_running_loop(), sent.append)
+        started = time.monotonic()
         for version in range(1, 201):  # 200 in about a second
             ticker.take(change(version))
             await asyncio.sleep(0.005)
+        took = time.monotonic() - started
         await asyncio.sleep(1.0)
-        return sent
+        return sent, took
 
-    sent = asyncio.run(scenario())
+    sent, took = asyncio.run(scenario())
     covered = [v for first, last in spans(sent) for v in range(first, last + 1)]
     assert covered == list(range(1, 201))
-    # Ticks of 50 ms back to back would carry about ten changes each; stretched, about 30.
+    # Ticks of 50 ms back to back would carry what arrives in 50 ms; stretched to three
+    # times a tick's cost, about three times that.
+    per_tick = 200 / took * 0.05
     sizes = sorted(last - first + 1 for first, last in spans(sent))
-    assert sizes[len(sizes) // 2] >= 20, spans(sent)
+    assert sizes[len(sizes) // 2] >= 2 * per_tick, (per_tick, spans(sent))
 
 
 def test_versions_out_of_order_wait_for_each_other(renders):
