@@ -43,24 +43,27 @@ MAX_WAIT = 1.0
 
 _quiet = threading.Event()
 _quiet.set()
-_depth = 0
+_lock = threading.Lock()
+_depth = 0  # fan-outs under way (several event loops may run in one process: tests)
 
 
 @contextmanager
 def fan_out(sockets: int):
-    """Around sending one message to `sockets` sockets, on the event loop's thread."""
+    """Around sending one message to `sockets` sockets, on an event loop's thread."""
     global _depth
     if sockets < FAN_OUT_MIN:
         yield
         return
-    _depth += 1
-    _quiet.clear()
+    with _lock:
+        _depth += 1
+        _quiet.clear()
     try:
         yield
     finally:
-        _depth -= 1
-        if not _depth:
-            _quiet.set()
+        with _lock:
+            _depth -= 1
+            if not _depth:
+                _quiet.set()
 
 
 def wait_for_fan_out() -> None:

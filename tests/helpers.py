@@ -11,17 +11,24 @@ class Broadcasts(list):
 
     @property
     def changes(self) -> list[dict]:
+        """The stream's changes, each with its version (not the refreshes of panels after
+        them, which move no version)."""
+        return [m for m in self.frames if not m.get("refresh")]
+
+    @property
+    def frames(self) -> list[dict]:
+        """Everything rendered for screens: the changes and the refreshes of their panels."""
         return [m for m in self if m.get("type") == "change"]
 
     def html_to(self, audience: str) -> str:
         """Everything sent for `audience` (e.g. "board", "readers-3"), in order."""
         return "".join(
-            html for m in self.changes for a, html in m["parts"] if audience in _members(a)
+            html for m in self.frames for a, html in m["parts"] if audience in _members(a)
         )
 
     @property
     def audiences(self) -> set[str]:
-        return {member for m in self.changes for a, _ in m["parts"] for member in _members(a)}
+        return {member for m in self.frames for a, _ in m["parts"] for member in _members(a)}
 
     @property
     def versions(self) -> list[int]:
