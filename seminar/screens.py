@@ -830,8 +830,6 @@ def snapshot(st: State, role: str, participant: Participant | None = None) -> di
 
 # Every audience a process may serve; `message` renders for those with a socket here.
 EVERYONE = frozenset({STUDENTS, BOARD, FACILITATOR, MODERATOR})
-# `message(panels=TOGETHER)`: the panels are rendered for the same change, in the same message.
-TOGETHER = object()
 
 
 def message(
@@ -841,7 +839,6 @@ def message(
     change: Change,
     *,
     here: frozenset[str] = EVERYONE,
-    panels=TOGETHER,
 ) -> dict:
     """The one message that brings every socket of a session from version `first - 1` to
     `last`: `change` is what versions `first`..`last` touched, merged (seminar/ticks.py), and
@@ -849,9 +846,7 @@ def message(
 
     `here` is who has a socket in this process (STUDENTS, BOARD, FACILITATOR, MODERATOR): a
     region nobody here shows is not rendered (a socket that connects later gets a snapshot).
-    `panels` is the change the panels (`panel_parts`) are rendered for: by default (TOGETHER)
-    `change` itself; None leaves them for a later `refresh` (seminar/ticks.py holds them back
-    under load).
+    The panels (`panel_parts`) are not in it: they follow as a `refresh` (seminar/ticks.py).
 
     `parts` is a list of [audience, html], where an audience may also be a list of students'
     own audiences sharing one part; each socket sends its client the parts of the audiences
@@ -1031,10 +1026,6 @@ def message(
 
     if moderating:
         parts += moderator_parts(st, c)
-    if panels is TOGETHER:
-        panels = change
-    if panels is not None:
-        parts += panel_parts(st, panels, here=here)
 
     return {
         "type": "change",

@@ -85,7 +85,7 @@ def render(
         st = screens.State.load(session_id)
     except Session.DoesNotExist:
         return None
-    return screens.message(st, first, last, change, here=here, panels=None)
+    return screens.message(st, first, last, change, here=here)
 
 
 def render_refresh(

@@ -299,6 +299,13 @@ def test_the_board_room_and_moderator_never_show_it(session, seminar_class, faci
         assert_no_panel(screens.snapshot(st, role)["html"], f"the {role} snapshot")
 
 
+def tick_and_refresh(st, change) -> dict:
+    """What a change sends: its tick's message, with the parts of the refresh of its panels
+    that follows it (seminar/ticks.py)."""
+    message = screens.message(st, 1, 1, change)
+    return {**message, "parts": message["parts"] + screens.panel_parts(st, change)}
+
+
 def test_frames_carry_it_to_the_console_alone(session, seminar_class):
     """Every kind of change at once: the panel goes to the facilitator, once, and to no other
     audience (board, students, readers, waiting, a student's own, the moderator)."""
@@ -318,7 +325,7 @@ def test_frames_carry_it_to_the_console_alone(session, seminar_class):
         access={(pid, qid) for pid in pids for qid in qids},
         voters=pids,
     )
-    message = screens.message(screens.State.load(session.pk), 1, 1, everything)
+    message = tick_and_refresh(screens.State.load(session.pk), everything)
     to_console = [html for a, html in message["parts"] if a == audiences.FACILITATOR]
     assert sum('id="participation"' in html for html in to_console) == 1
     others = [(a, html) for a, html in message["parts"] if a != audiences.FACILITATOR]
@@ -359,7 +366,7 @@ def test_it_is_rendered_only_when_a_change_can_move_it(session, seminar_class, c
             else set(),
         }
     )
-    message = screens.message(st, 1, 1, change)
+    message = tick_and_refresh(st, change)
     sent = sum('id="participation"' in html for _, html in message["parts"])
     assert sent == (1 if renders else 0)
 
